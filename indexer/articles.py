@@ -1,0 +1,69 @@
+"""The records that flow from readers into the index.
+
+Readers turn files into :class:`Article` records and never raise on bad input:
+anything they cannot use becomes a :class:`Problem`, so one broken file never
+stops a reindex and is never silently lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article, normalised: text cleaned, date in UTC.
+
+    ``path`` is the file the article came from, relative to the source root;
+    ingest uses it to tell a deleted file from one that could not be read this
+    time (whose articles must be kept).
+    """
+
+    id: str
+    body: str
+    title: str = ""
+    source: str = ""
+    published: datetime | None = None  # timezone-aware, UTC
+    author: str = ""
+    url: str = ""
+    topics: tuple[str, ...] = ()
+    path: str = ""
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def content_hash(self) -> str:
+        """A digest of everything that is indexed, so unchanged articles are skipped.
+
+        ``path``/``line`` are left out: moving an article inside a file is not a change.
+        """
+        payload = json.dumps(
+            [self.id, self.title, self.body, self.source,
+             self.published.isoformat() if self.published else None,
+             self.author, self.url, list(self.topics)],
+            ensure_ascii=False, separators=(",", ":"),
+        )
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Input that could not be indexed, reported as ``file:line: reason``.
+
+    ``whole_file`` marks a file that could not be read at all: the articles it
+    held before are kept rather than deleted.
+    """
+
+    path: str
+    reason: str
+    line: int | None = None
+    whole_file: bool = False
+    warning: bool = False  # indexed anyway (e.g. cp1252 fallback); not counted as skipped
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"

@@ -1,0 +1,229 @@
+"""The `newsindex` command: thin click commands over the library.
+
+Exit codes: 0 all went well; 1 some input was skipped (reported); 2 usage
+error; 3 a fatal error (printed as one line, no traceback).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import config
+from .errors import NewsindexError, SourceNotFound
+
+EXIT_SKIPPED, EXIT_USAGE, EXIT_FATAL = 1, 2, 3
+PROBLEMS_SHOWN = 20
+
+
+def index_option(f):
+    setting = config.SETTINGS["index"]
+    return click.option("--index", "index_dir", envvar=setting.env, default=setting.default,
+                        show_default=True, type=click.Path(file_okay=False),
+                        help=setting.help + f" [env {setting.env}]")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="newsindex")
+def cli() -> None:
+    """newsindex: full-text search for a news archive.
+
+    \b
+    newsindex reindex ARTICLES/      index new and changed articles
+    newsindex search "query"         search from the terminal
+    newsindex serve                  the web site and JSON API
+    newsindex stats                  what the index holds
+    """
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch beside the live index, then switch.")
+@click.option("--workers", type=click.IntRange(1, 64), envvar=config.SETTINGS["workers"].env,
+              default=config.SETTINGS["workers"].default, show_default=True,
+              help=config.SETTINGS["workers"].help)
+@click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of failing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped input, not just the first few.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def reindex(sources, index_dir, full, workers, wait, quiet, verbose, as_json):
+    """Index the articles in SOURCES (files or directories).
+
+    Incremental by default: new and changed articles are written, unchanged
+    ones skipped, articles whose file is gone deleted. Formats: .jsonl/.json,
+    .txt/.md, .html/.htm. Searches keep working while it runs.
+    """
+    from .ingest import reindex as run_reindex
+
+    progress = make_progress(quiet or as_json)
+    command = "newsindex reindex " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    summary = run_reindex(index_dir, sources, full=full, workers=workers, wait=wait,
+                          progress=progress, command=command)
+    print_problems(summary.problems, verbose)
+    if as_json:
+        click.echo(json.dumps({**summary.as_dict(), "index": str(index_dir),
+                               "problems": [str(p) for p in summary.problems]}))
+    elif not quiet:
+        click.echo(format_summary(summary, index_dir))
+    sys.exit(summary.exit_code)
+
+
+def print_problems(problems, verbose: bool) -> None:
+    shown = problems if verbose else problems[:PROBLEMS_SHOWN]
+    for problem in shown:
+        label = "warning" if problem.warning else "skipped"
+        click.echo(f"{label}: {problem}", err=True)
+    if len(problems) > len(shown):
+        click.echo(f"... and {len(problems) - len(shown)} more (--verbose lists them all)", err=True)
+
+
+def format_summary(s, index_dir) -> str:
+    if s.mode == "unchanged":
+        head = f"Nothing changed: {s.articles:,} articles in {index_dir} are up to date."
+    else:
+        head = (f"{'Rebuilt' if s.mode == 'full' else 'Updated'} {index_dir} ({s.generation}): "
+                f"{s.articles:,} articles.")
+    counts = (f"added {s.added:,} · updated {s.updated:,} · deleted {s.deleted:,} · "
+              f"unchanged {s.unchanged:,} · skipped {s.skipped:,}")
+    if s.warnings:
+        counts += f" · warnings {s.warnings:,}"
+    return f"{head}\n  {counts}\n  {s.seconds:.1f} s · {s.rate:,.0f} articles/s"
+
+
+@cli.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats(index_dir, as_json):
+    """What the index holds: articles, sources, dates, size, versions, last reindex."""
+    from .stats import index_stats
+
+    info = index_stats(index_dir)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    last = info["last_reindex"] or {}
+    rng = info["date_range"]
+    lines = [
+        f"index        {info['index']} ({info['generation']})",
+        f"articles     {info['articles']:,}",
+        f"sources      {len(info['sources'])}: " + ", ".join(
+            f"{s['value'] or '(none)'} ({s['count']:,})" for s in info["sources"][:8])
+        + (" …" if len(info["sources"]) > 8 else ""),
+        f"dates        {rng['from'] or '-'} to {rng['to'] or '-'}"
+        + (f" ({info['undated']:,} undated)" if info["undated"] else ""),
+        f"size         {info['size_bytes'] / 1e6:,.1f} MB on disk",
+        f"versions     schema {info['schema_version']}, analyzer {info['analyzer_version']}",
+        f"last reindex {info['built']}: {last.get('mode', '?')}, added {last.get('added', 0):,}, "
+        f"updated {last.get('updated', 0):,}, deleted {last.get('deleted', 0):,}, "
+        f"skipped {last.get('skipped', 0):,}, {last.get('seconds', 0):.1f} s",
+    ]
+    click.echo("\n".join(lines))
+
+
+class _Lines:
+    """Plain progress lines for logs and pipes: one every few seconds."""
+
+    INTERVAL = 2.0
+
+    def __init__(self):
+        self.name, self.total, self.done = "", None, 0
+        self.started = self.last = time.monotonic()
+
+    def phase(self, name, total):
+        self.name, self.total, self.done = name, total, 0
+        self.started = self.last = time.monotonic()
+        if name == "committing":
+            click.echo("committing the new index…", err=True)
+
+    def advance(self, n=1):
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.INTERVAL:
+            self.last = now
+            rate = self.done / max(now - self.started, 1e-9)
+            line = f"{self.name}: {self.done:,}"
+            if self.total:
+                eta = (self.total - self.done) / rate if rate else 0
+                line += f"/{self.total:,} articles ({rate:,.0f}/s, ETA {eta:.0f} s)"
+            else:
+                line += f" articles ({rate:,.0f}/s)"
+            click.echo(line, err=True)
+
+    def note(self, message):
+        click.echo(message, err=True)
+
+    def close(self):
+        pass
+
+
+class _Bar:
+    """A tqdm bar on a terminal: count, rate, ETA."""
+
+    def __init__(self):
+        self.bar = None
+
+    def phase(self, name, total):
+        from tqdm import tqdm
+
+        self.close()
+        if name == "committing":
+            click.echo("committing the new index…", err=True)
+            return
+        self.bar = tqdm(total=total, desc=name, unit=" articles", unit_scale=False,
+                        file=sys.stderr, dynamic_ncols=True, leave=False, mininterval=0.2)
+
+    def advance(self, n=1):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def note(self, message):
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            click.echo(message, err=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def make_progress(quiet: bool):
+    from .ingest import SilentProgress
+
+    if quiet:
+        return SilentProgress()
+    return _Bar() if sys.stderr.isatty() else _Lines()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user-facing errors become one line and an exit code, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="newsindex", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted; the live index is untouched", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except SourceNotFound as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except NewsindexError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+    except KeyboardInterrupt:
+        click.echo("interrupted; the live index is untouched", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if os.environ.get("NEWSINDEX_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                   f"(set NEWSINDEX_DEBUG=1 for a traceback, and please report it)", err=True)
+        sys.exit(EXIT_FATAL)

@@ -1,0 +1,54 @@
+"""Every setting, declared once: its environment variable, default and help.
+
+The CLI options, the web app's config and the docs all read this table, so a
+setting cannot drift between them. Environment variables are ``NEWSINDEX_*``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return "NEWSINDEX_" + self.name.upper()
+
+    def value(self, environ: dict | None = None) -> Any:
+        raw = (os.environ if environ is None else environ).get(self.env)
+        if raw is None or raw == "":
+            return self.default
+        try:
+            return self.type(raw)
+        except ValueError:
+            raise ValueError(f"{self.env}={raw!r} is not a valid {self.type.__name__}: {self.help}") from None
+
+
+def _cpu_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in [
+    Setting("index", "index_data/index", "Directory holding the index (created by reindex)."),
+    Setting("workers", _cpu_count(), "Processes used to analyse articles on large full builds.", int),
+    Setting("per_page", 10, "Results per page when the request does not say.", int),
+    Setting("max_per_page", 100, "Largest per_page a request may ask for.", int),
+    Setting("max_query_chars", 2000, "Longest query accepted, in characters.", int),
+    Setting("cors_origins", "", "Comma-separated origins allowed to call /api/ from a browser "
+                                "(empty: CORS off; * for any).", str),
+    Setting("host", "127.0.0.1", "Address `newsindex serve` listens on.", str),
+    Setting("port", 8000, "Port `newsindex serve` listens on.", int),
+    Setting("web_workers", 2, "gunicorn worker processes for `newsindex serve`.", int),
+    Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int),
+]}
+
+
+def get(name: str, environ: dict | None = None) -> Any:
+    return SETTINGS[name].value(environ)

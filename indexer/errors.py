@@ -1,0 +1,36 @@
+"""Errors users see: one clear sentence saying what happened and what to do next.
+
+Everything the CLI, the pages and the API report to a person is a
+:class:`NewsindexError`; anything else reaching the top is a bug.
+"""
+from __future__ import annotations
+
+
+class NewsindexError(Exception):
+    """Base class: ``str(error)`` is the message shown to the user."""
+
+    code = "error"
+
+
+class IndexNotFound(NewsindexError):
+    code = "no_index"
+
+
+class IndexVersionMismatch(NewsindexError):
+    code = "index_version"
+
+
+class IndexUnreadable(NewsindexError):
+    code = "index_unreadable"
+
+
+class ReindexRunning(NewsindexError):
+    code = "reindex_running"
+
+
+class SourceNotFound(NewsindexError):
+    code = "source_not_found"
+
+
+class IndexWriteFailed(NewsindexError):
+    code = "index_write_failed"

@@ -1,0 +1,358 @@
+"""Where the index lives on disk: generations, an atomic switch, the writer lock.
+
+Whoosh's own commit is not crash safe as a whole, so we never commit into the
+index that readers use. Layout of an index directory::
+
+    CURRENT            name of the live generation, replaced atomically
+    reindex.lock       flock()ed by the running reindex; holds its pid
+    gen-000007/        a complete Whoosh index + newsindex.json + manifest.json
+    gen-000008/        being written (or left over by a crash): never read
+
+A reindex writes a new generation (an incremental one starts as hard links of
+the live generation's segment files, which Whoosh never modifies), fsyncs it,
+checks it opens with the expected article count, then replaces ``CURRENT``
+with ``os.replace``. ``kill -9`` at any moment leaves either the old or the new
+pointer; the next run removes whatever generation is not live.
+
+Readers (:class:`LiveIndex`) notice a new ``CURRENT`` with one ``stat`` per
+search and switch to it; searchers already open keep reading the old
+generation after it is deleted (segments are single mmapped compound files).
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, Index
+
+from .errors import (IndexNotFound, IndexUnreadable, IndexVersionMismatch,
+                     IndexWriteFailed, ReindexRunning)
+from .schema import versions
+
+POINTER = "CURRENT"
+LOCK_FILE = "reindex.lock"
+META_FILE = "newsindex.json"
+MANIFEST_FILE = "manifest.json"
+GEN_RE = re.compile(r"^gen-(\d{6,})$")
+REBUILD_HINT = "run `newsindex reindex --full SOURCE` to rebuild it"
+
+
+def _fsync_path(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def describe_os_error(exc: OSError, doing: str) -> str:
+    """One sentence for a failed disk operation, with what to do about it."""
+    if exc.errno == errno.ENOSPC:
+        return f"disk full while {doing}; free some space and run again"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"no permission while {doing}{where}; check the directory's owner and mode"
+    return f"{exc.strerror or exc} while {doing}" + (f" ({exc.filename})" if exc.filename else "")
+
+
+@dataclass
+class Manifest:
+    """What is in a generation: id -> (content hash, source root, file path).
+
+    Lets an incremental reindex decide what changed without reading the index.
+    """
+
+    roots: list[str] = field(default_factory=list)
+    entries: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+
+    def root_index(self, root: str) -> int:
+        try:
+            return self.roots.index(root)
+        except ValueError:
+            self.roots.append(root)
+            return len(self.roots) - 1
+
+    def to_json(self) -> dict:
+        used = sorted({e[1] for e in self.entries.values()})
+        remap = {old: new for new, old in enumerate(used)}
+        return {"roots": [self.roots[i] for i in used],
+                "articles": {k: [h, remap[r], p] for k, (h, r, p) in self.entries.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        return cls(list(data["roots"]), {k: (v[0], v[1], v[2]) for k, v in data["articles"].items()})
+
+
+class IndexStore:
+    """The directory holding an index's generations."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    # -- reading the pointer -------------------------------------------------
+    @property
+    def pointer(self) -> Path:
+        return self.root / POINTER
+
+    def current_name(self) -> str | None:
+        try:
+            name = self.pointer.read_text("ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexUnreadable(f"cannot read {self.pointer}: {exc}; {REBUILD_HINT}") from None
+        if not GEN_RE.match(name):
+            raise IndexUnreadable(f"{self.pointer} is damaged (it names {name[:40]!r}); {REBUILD_HINT}")
+        return name
+
+    def generations(self) -> list[str]:
+        try:
+            names = [p.name for p in self.root.iterdir() if GEN_RE.match(p.name)]
+        except FileNotFoundError:
+            return []
+        return sorted(names, key=lambda n: int(GEN_RE.match(n).group(1)))
+
+    def read_meta(self, name: str) -> dict:
+        try:
+            return json.loads((self.root / name / META_FILE).read_text("utf-8"))
+        except FileNotFoundError:
+            raise IndexUnreadable(f"index generation {self.root / name} is missing its {META_FILE}; "
+                                  f"{REBUILD_HINT}") from None
+        except (OSError, ValueError) as exc:
+            raise IndexUnreadable(f"cannot read {self.root / name / META_FILE} ({exc}); {REBUILD_HINT}") from None
+
+    def read_manifest(self, name: str) -> Manifest:
+        try:
+            return Manifest.from_json(json.loads((self.root / name / MANIFEST_FILE).read_text("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise IndexUnreadable(f"cannot read {self.root / name / MANIFEST_FILE} ({exc}); "
+                                  f"{REBUILD_HINT}") from None
+
+    def check_versions(self, meta: dict) -> None:
+        wanted = versions()
+        found = {k: meta.get(k) for k in wanted}
+        if found != wanted:
+            raise IndexVersionMismatch(
+                f"the index at {self.root} was built by another version of newsindex "
+                f"(schema {found['schema_version']}, analyzer {found['analyzer_version']}; this version "
+                f"uses schema {wanted['schema_version']}, analyzer {wanted['analyzer_version']}); {REBUILD_HINT}")
+
+    def open_whoosh(self, name: str) -> Index:
+        """Open one generation read-only (the schema, analyzers included, is unpickled here)."""
+        storage = FileStorage(str(self.root / name), readonly=True)
+        try:
+            return storage.open_index()
+        except (EmptyIndexError, FileNotFoundError):
+            raise
+        except (AttributeError, ImportError, ModuleNotFoundError) as exc:
+            raise IndexVersionMismatch(f"the index at {self.root} was built by another version of "
+                                       f"newsindex ({exc}); {REBUILD_HINT}") from None
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexUnreadable(f"the index at {self.root / name} is damaged "
+                                  f"({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
+
+    def open_current(self, attempts: int = 5) -> tuple[str, Index, dict]:
+        """The live generation: its name, Whoosh index and meta.
+
+        A reindex may switch and delete the generation between reading the
+        pointer and opening it: then read the pointer again.
+        """
+        for attempt in range(attempts):
+            name = self.current_name()
+            if name is None:
+                if not self.root.exists():
+                    raise IndexNotFound(f"no index at {self.root}; create it with "
+                                        f"`newsindex reindex SOURCE` (see --help)")
+                raise IndexNotFound(f"no index has been built in {self.root} yet; "
+                                    f"run `newsindex reindex SOURCE` first")
+            try:
+                meta = self.read_meta(name)
+                self.check_versions(meta)
+                return name, self.open_whoosh(name), meta
+            except (IndexUnreadable, EmptyIndexError, FileNotFoundError) as exc:
+                if self.current_name() != name:
+                    continue  # switched under us: try the new one
+                if isinstance(exc, IndexUnreadable):
+                    raise
+                if attempt == attempts - 1:
+                    raise IndexUnreadable(f"the index generation {self.root / name} is damaged or "
+                                          f"missing ({exc}); {REBUILD_HINT}") from None
+                time.sleep(0.01)
+        raise IndexUnreadable(f"the index at {self.root} kept changing while opening it; try again")
+
+    # -- writing ---------------------------------------------------------------
+    @contextmanager
+    def lock(self, wait: bool = False, command: str = "", on_wait=None) -> Iterator[dict | None]:
+        """Hold the writer lock; yields what an interrupted earlier run left in it, if anything.
+
+        ``flock`` dies with its process, so a crashed run never blocks the next
+        one; the pid it wrote is only used to tell the user what happened.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexWriteFailed(describe_os_error(exc, f"opening the index directory {self.root}")) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = _describe_holder(_read_holder(fd))
+                if not wait:
+                    raise ReindexRunning(f"another reindex is already writing {self.root} ({who}); "
+                                         f"wait for it to finish, or pass --wait to queue behind it") from None
+                if on_wait:
+                    on_wait(who)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)  # never touch the file: it describes the run that holds the lock
+            raise
+        try:
+            leftover = _read_holder(fd)
+            info = {"pid": os.getpid(), "started": time.time(), "command": command}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode(), 0)
+            yield leftover
+        finally:
+            try:
+                os.ftruncate(fd, 0)  # a clean finish leaves no holder behind
+            except OSError:
+                pass
+            os.close(fd)  # releases the flock
+
+    def remove_stale(self, keep: str | None) -> list[str]:
+        """Delete every generation but ``keep`` and stray temp files. Call with the lock held."""
+        removed = []
+        for name in self.generations():
+            if name != keep:
+                shutil.rmtree(self.root / name, ignore_errors=True)
+                removed.append(name)
+        for tmp in self.root.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        return removed
+
+    def new_generation(self, base: str | None) -> Path:
+        """An empty directory for the next generation, or hard links of ``base``'s files."""
+        existing = [int(GEN_RE.match(n).group(1)) for n in self.generations()]
+        path = self.root / f"gen-{max(existing, default=0) + 1:06d}"
+        path.mkdir()
+        if base is not None:
+            for src in (self.root / base).iterdir():
+                if src.name in (META_FILE, MANIFEST_FILE) or src.name.endswith("LOCK") or src.name.startswith("."):
+                    continue
+                os.link(src, path / src.name)
+        return path
+
+    def publish(self, gen: Path, meta: dict, manifest: Manifest) -> None:
+        """Make ``gen`` the live generation, durably and atomically, then drop the old one."""
+        _write_json(gen / MANIFEST_FILE, manifest.to_json())
+        _write_json(gen / META_FILE, meta)
+        for f in gen.iterdir():
+            _fsync_path(f)
+        _fsync_path(gen, directory=True)
+        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(gen.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.pointer)
+        _fsync_path(self.root, directory=True)
+        self.remove_stale(keep=gen.name)
+
+
+def _read_holder(fd: int) -> dict | None:
+    try:
+        raw = os.pread(fd, 4096, 0)
+        return json.loads(raw) if raw.strip() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _describe_holder(holder: dict | None) -> str:
+    if not holder:
+        return "pid unknown"
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("started", 0)))
+    command = f": {holder['command']}" if holder.get("command") else ""
+    return f"pid {holder.get('pid', '?')}, started {started}{command}"
+
+
+class LiveIndex:
+    """A reader's handle on an index directory that always serves the live generation.
+
+    ``current()`` costs one ``stat`` when nothing changed, so servers call it
+    for every request and pick up a reindex from another process without a
+    restart. It never writes.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.store = IndexStore(root)
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._generation: OpenGeneration | None = None
+
+    def _pointer_stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.store.pointer)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def current(self) -> "OpenGeneration":
+        stamp = self._pointer_stamp()
+        generation = self._generation
+        if generation is not None and stamp == self._stamp:
+            return generation
+        with self._lock:
+            if self._generation is not None and stamp == self._stamp:
+                return self._generation
+            name, ix, meta = self.store.open_current()
+            self._stamp = self._pointer_stamp() if self.store.current_name() == name else None
+            self._generation = OpenGeneration(name, self.store.root / name, ix, meta)
+            return self._generation
+
+    def close(self) -> None:
+        with self._lock:
+            self._generation = None
+            self._stamp = None
+
+
+class OpenGeneration:
+    """One opened generation: a Whoosh index plus a searcher per thread."""
+
+    def __init__(self, name: str, path: Path, ix: Index, meta: dict):
+        self.name = name
+        self.path = path
+        self.index = ix
+        self.meta = meta
+        self._local = threading.local()
+        self.cache: dict = {}  # per-generation memo for search (columns, facets...)
+
+    def searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.index.searcher()
+            self._local.searcher = searcher
+        return searcher
+
+    def size_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())

@@ -1,0 +1,65 @@
+"""Shared fixtures: real index directories in tmp, the CLI as a real subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "index_data" / "articles"
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+SEED_ID = "000_1faf3d478d7b600d.txt"
+
+
+def needs_shared(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test saying why."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared test data at {path} (not in a plain clone)")
+    return path
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """Run `python -m indexer ARGS` as a real process."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSINDEX_")}
+    full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "indexer", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=kwargs.pop("cwd", REPO), **kwargs)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record) + "\n")
+    return path
+
+
+def sample_records() -> list[dict]:
+    with open(SAMPLE / "reuters-sample.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def many_records(n: int) -> list[dict]:
+    """n distinct articles made from the bundled Reuters sample (ids r0..r{n-1})."""
+    base = sample_records()
+    return [{**base[i % len(base)], "id": f"r{i}",
+             "body": base[i % len(base)]["body"] + f"\nserial marker s{i}"} for i in range(n)]
+
+
+@pytest.fixture
+def sample_dir(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample articles."""
+    target = tmp_path / "articles"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
