@@ -209,9 +209,17 @@ def _deletions(base: Manifest, roots: list[str], plan: _Plan) -> list[str]:
     gone = []
     for article_id, (_, root_i, path) in base.entries.items():
         if root_i in root_ids and article_id not in plan.seen \
-                and (base.roots[root_i], path) not in plan.failed_files:
+                and not _unreadable(plan.failed_files, base.roots[root_i], path):
             gone.append(article_id)
     return gone
+
+
+def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:
+    """Was ``path`` (or a directory above it) unreadable this run? Then keep its articles."""
+    if (root, path) in failed or (root, ".") in failed:
+        return True
+    parts = path.split("/")
+    return any((root, "/".join(parts[:i])) in failed for i in range(1, len(parts)))
 
 
 def _dropped(base: Manifest, plan: _Plan) -> int:

@@ -157,3 +157,18 @@ def test_stats_reports_the_index(sample_dir, index_dir):
     assert info["last_reindex"]["added"] == 301
     human = run_cli("stats", "--index", str(index_dir))
     assert "articles     301" in human.stdout and "ICARO Media Group (1)" in human.stdout
+
+
+def test_unreadable_directory_keeps_the_articles_below_it(tmp_path, index_dir):
+    source = tmp_path / "src"
+    (source / "world").mkdir(parents=True)
+    (source / "world" / "a.txt").write_text("Headline A\n\nBody about wheat exports.\n")
+    (source / "b.txt").write_text("Headline B\n\nBody about cocoa.\n")
+    reindex(index_dir, [source])
+    # a directory that cannot be listed: replace it with one we cannot enter
+    (source / "world" / "a.txt").unlink()
+    (source / "world").rmdir()
+    (source / "world").symlink_to(source / "world")  # a symlink loop: unreadable as a directory
+    summary = reindex(index_dir, [source])
+    assert summary.deleted == 0
+    assert stored(index_dir, "world/a.txt") is not None

@@ -1,0 +1,138 @@
+"""Turn a source file or directory tree into Article and Problem records.
+
+:func:`read_source` is the only entry point. For a directory it walks the
+tree in sorted order, so runs are reproducible, and picks a reader by file
+extension (case-insensitive):
+
+* ``.jsonl``, ``.json``: :mod:`.jsonl` (many articles per file);
+* ``.txt``, ``.md``: :mod:`.text` (one article per file);
+* ``.html``, ``.htm``: :mod:`.html` (one saved page per file).
+
+Skipped without a Problem, because they are not articles:
+
+* hidden files and directories (name starts with ``.``: ``.git``, editor
+  swap files, ``.DS_Store``);
+* files whose name starts with ``README`` or ``LICENSE`` (any case), the
+  documentation that ships beside a corpus (e.g. BBC's ``README.TXT``).
+
+Those rules apply inside a directory only: a file named explicitly as the
+root is always read. Any other extension is reported as a whole-file
+Problem. Readers never raise on bad input; a missing root is the one
+exception (:class:`FileNotFoundError`), since it is a usage error.
+
+``Article.path`` and ``Problem.path`` are relative to the root, in posix
+form (for a file root: its name). Symbolic links are followed; a directory
+reached twice (a link loop) is reported once and not walked again.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..articles import Article, Problem
+from .html import read_html
+from .jsonl import read_json, read_jsonl
+from .text import read_text
+
+__all__ = ["SUPPORTED_EXTENSIONS", "read_source"]
+
+Reader = Callable[[Path, str], Iterator[Article | Problem]]
+
+_READERS: dict[str, Reader] = {
+    ".jsonl": read_jsonl,
+    ".json": read_json,
+    ".txt": read_text,
+    ".md": read_text,
+    ".html": read_html,
+    ".htm": read_html,
+}
+
+#: File extensions read_source reads, lower case, with the dot.
+SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)
+
+_SKIPPED_PREFIXES = ("README", "LICENSE")
+
+
+def read_source(root: str | os.PathLike[str]) -> Iterator[Article | Problem]:
+    """Yield every article under ``root`` (a file or a directory tree), and every problem.
+
+    Raises FileNotFoundError only when ``root`` itself does not exist.
+    """
+    root_path = Path(root)
+    if not os.path.exists(root_path):
+        raise FileNotFoundError(f"source not found: {os.fspath(root)}")
+    if root_path.is_dir():
+        yield from _read_tree(root_path)
+    else:
+        yield from _read_file(root_path, root_path.name)
+
+
+def _read_file(path: Path, rel: str) -> Iterator[Article | Problem]:
+    """Read one file with the reader for its extension; others are a Problem."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        suffix = path.suffix.lower() or "(none)"
+        expected = ", ".join(SUPPORTED_EXTENSIONS)
+        yield Problem(rel, f"unsupported file type '{suffix}' (expected {expected}); skipped",
+                      whole_file=True)
+        return
+    yield from reader(path, rel)
+
+
+def _read_tree(root: Path) -> Iterator[Article | Problem]:
+    """Walk ``root`` depth-first in name order, without recursion, reading each file.
+
+    A stack of per-directory iterators keeps the output in sorted
+    relative-path order (a directory's contents come where its name sorts).
+    """
+    visited: set[tuple[int, int]] = set()
+    entries, problem = _list_directory(root, "", visited)
+    if problem:
+        yield problem
+    stack = [iter(entries)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        rel, entry = item
+        if _is_dir(entry):
+            entries, problem = _list_directory(Path(entry.path), rel, visited)
+            if problem:
+                yield problem
+            stack.append(iter(entries))
+        elif not entry.name.upper().startswith(_SKIPPED_PREFIXES):
+            yield from _read_file(Path(entry.path), rel)
+
+
+def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
+                    ) -> tuple[list[tuple[str, os.DirEntry[str]]], Problem | None]:
+    """A directory's visible entries as (relative path, entry), sorted by name.
+
+    When the directory cannot be listed, or was already walked through
+    another link, the list is empty and the Problem says why.
+    """
+    where = rel or "."
+    try:
+        info = directory.stat()
+        if (info.st_dev, info.st_ino) in visited:
+            return [], Problem(where, "directory already visited (symbolic link loop?); skipped",
+                               warning=True)
+        visited.add((info.st_dev, info.st_ino))
+        with os.scandir(directory) as scan:
+            entries = [entry for entry in scan if not entry.name.startswith(".")]
+    except OSError as err:
+        return [], Problem(where, f"cannot read directory: {err.strerror or err}",
+                           whole_file=True)
+    entries.sort(key=lambda entry: entry.name)
+    prefix = f"{rel}/" if rel else ""
+    return [(prefix + entry.name, entry) for entry in entries], None
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry is a directory (following links); unreadable ones count as files."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
