@@ -121,6 +121,7 @@ class Emission(NamedTuple):
     offset: int  # position offset from the word's first position
     start: int  # character span inside the surface word
     end: int
+    joined: bool = False  # the catenation of a hyphenated word's parts
 
 
 class WordAnalysis(NamedTuple):
@@ -171,7 +172,7 @@ def analyze_word(word: str) -> WordAnalysis:
         start += len(part) + 1
     joined = _term(_strip_apostrophes("".join(parts)), keep_stopword=True)
     if joined and len(parts) <= 4:  # cease-fire is also found as ceasefire
-        emissions.append(Emission(joined, 0, 0, len(word)))
+        emissions.append(Emission(joined, 0, 0, len(word), True))
         emissions.sort(key=lambda e: e.offset)
     return WordAnalysis(tuple(emissions), len(parts), True)
 
@@ -193,7 +194,7 @@ class AnalyzedToken(NamedTuple):
     pos: int
     start: int
     end: int
-    hyphenated: bool
+    joined: bool  # "ceasefire" made from "cease-fire": an alternative, not a word of its own
 
 
 def analyze(text: str, start_pos: int = 0) -> Iterator[AnalyzedToken]:
@@ -203,7 +204,7 @@ def analyze(text: str, start_pos: int = 0) -> Iterator[AnalyzedToken]:
         analysis = analyze_word(match.group())
         base = match.start()
         for e in analysis.emissions:
-            yield AnalyzedToken(e.term, pos + e.offset, base + e.start, base + e.end, analysis.hyphenated)
+            yield AnalyzedToken(e.term, pos + e.offset, base + e.start, base + e.end, e.joined)
         pos += analysis.width
 
 

@@ -227,3 +227,109 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"internal error: {type(exc).__name__}: {exc} "
                    f"(set NEWSINDEX_DEBUG=1 for a traceback, and please report it)", err=True)
         sys.exit(EXIT_FATAL)
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@index_option
+@click.option("--limit", "per_page", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Results per page (with --batch: results per query).")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+              show_default=True)
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
+@click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
+@click.option("--show-query", is_flag=True, help="Print how the query was understood.")
+@click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"),
+              help="Run every 'qid<TAB>query' line of FILE ('-' for stdin) as natural-language text.")
+@click.option("--format", "out_format", type=click.Choice(["trec", "jsonl"]), default="trec",
+              show_default=True, help="Output format for --batch.")
+@click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
+def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, as_json,
+           show_query, batch, out_format, run_name):
+    """Search the index: QUERY uses the query language (see README), or --batch for evaluation."""
+    from .search import SearchFilters, batch_search, parse_day, search as run_search
+    from .store import LiveIndex
+
+    index = LiveIndex(index_dir)
+    if batch is not None:
+        limit = per_page if per_page != 10 else 1000
+        _run_batch(index, batch, limit, out_format, run_name, batch_search)
+        return
+    if not query.strip():
+        raise click.UsageError("give a QUERY to search for (or --batch FILE)")
+    filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
+                            date_to=parse_day(date_to, "--to", end=True))
+    results = run_search(index, query, page=page, per_page=min(per_page, 100), filters=filters, sort=sort)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        return
+    if show_query:
+        click.echo(f"query: {results.parsed}", err=True)
+    click.echo(format_results(results, color=sys.stdout.isatty()))
+
+
+def _run_batch(index, batch, limit, out_format, run_name, batch_search) -> None:
+    def queries():
+        for number, line in enumerate(batch, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            qid, sep, text = line.partition("\t")
+            if not sep:
+                click.echo(f"warning: line {number}: no TAB between query id and text; skipped", err=True)
+                continue
+            yield qid.strip(), text
+
+    for qid, ranked in batch_search(index, queries(), limit=limit):
+        if out_format == "jsonl":
+            click.echo(json.dumps({"qid": qid, "hits": [{"id": d, "score": round(s, 4)} for d, s in ranked]}))
+            continue
+        click.echo("\n".join(f"{qid} Q0 {doc} {rank} {score:.4f} {run_name}"
+                             for rank, (doc, score) in enumerate(ranked, 1)))
+
+
+def _terminal(html_text: str, color: bool) -> str:
+    import html as html_lib
+
+    if color:
+        html_text = html_text.replace("<mark>", "\x1b[1;33m").replace("</mark>", "\x1b[0m")
+    else:
+        html_text = html_text.replace("<mark>", "").replace("</mark>", "")
+    return html_lib.unescape(html_text)
+
+
+def format_results(r, color: bool) -> str:
+    lines = []
+    for notice in r.notices:
+        lines.append(f"note: {notice}")
+    if r.suggestion and not r.corrected_from:
+        lines.append(f"did you mean: {r.suggestion}")
+    lines.append(f"{r.total:,} result{'s' if r.total != 1 else ''} ({r.took_ms:.1f} ms)"
+                 + (f", page {r.page} of {r.pages}" if r.total else ""))
+    for rank, hit in enumerate(r.hits, (r.page - 1) * r.per_page + 1):
+        meta = " · ".join(x for x in (hit.source, hit.published.date().isoformat() if hit.published else "",
+                                      f"id {hit.id}") if x)
+        lines.append("")
+        lines.append(f"{rank:>3}. {_terminal(hit.title_html, color) or '(untitled)'}")
+        lines.append(f"     {meta}")
+        lines.append(f"     {_terminal(hit.snippet_html, color)}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@index_option
+@click.option("--host", envvar=config.SETTINGS["host"].env, default=config.SETTINGS["host"].default,
+              show_default=True, help=config.SETTINGS["host"].help)
+@click.option("--port", type=click.IntRange(0, 65535), envvar=config.SETTINGS["port"].env,
+              default=config.SETTINGS["port"].default, show_default=True, help=config.SETTINGS["port"].help)
+@click.option("--workers", type=click.IntRange(1, 64), envvar=config.SETTINGS["web_workers"].env,
+              default=config.SETTINGS["web_workers"].default, show_default=True,
+              help=config.SETTINGS["web_workers"].help)
+def serve(index_dir, host, port, workers):
+    """Serve the search site and JSON API with gunicorn (reindex in another shell any time)."""
+    from webapp.serve import run
+
+    run(index_dir=index_dir, host=host, port=port, workers=workers)

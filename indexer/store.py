@@ -345,7 +345,8 @@ class OpenGeneration:
         self.index = ix
         self.meta = meta
         self._local = threading.local()
-        self.cache: dict = {}  # per-generation memo for search (columns, facets...)
+        self._memo: dict = {}
+        self._memo_lock = threading.Lock()
 
     def searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -353,6 +354,17 @@ class OpenGeneration:
             searcher = self.index.searcher()
             self._local.searcher = searcher
         return searcher
+
+    def memo(self, key: str, factory):
+        """A value computed once per generation (search's column arrays, caches)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = factory(self)
+            return self._memo[key]
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())

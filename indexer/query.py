@@ -1,0 +1,236 @@
+"""The query language: a forgiving parser from text to a small syntax tree.
+
+Search boxes receive anything: unbalanced quotes, lone operators, stray
+``:*~^``, emoji, 2,000 characters of pasted text. The parser never raises: it
+repairs what it can (closing a quote, dropping a lone ``OR``) and records a
+notice saying what it did, so the user learns what was searched.
+
+Semantics (documented in the README's query help):
+
+- plain words are *optional*: any may match, documents with more of them
+  rank higher; ``+word`` makes one required
+- ``"quoted phrases"`` and ``field:value`` filters are *required*
+- ``-word`` / ``-"phrase"`` / ``NOT word`` exclude
+- ``a OR b`` matches either; ``a AND b`` requires both; ``( )`` group
+- ``nego*`` matches words starting with "nego"
+- fields: ``title:``, ``body:``, ``author:``, ``source:``, ``published:``
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+FIELDS = {"title": "title", "body": "body", "text": "body", "author": "author",
+          "by": "author", "source": "source", "site": "source",
+          "published": "published", "date": "published", "year": "published"}
+MAX_DEPTH = 8  # nested parentheses beyond this are flattened
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    field: str | None = None
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    options: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    clauses: tuple["Clause", ...]
+
+
+Node = Union[Word, Phrase, AnyOf, Group]
+
+
+@dataclass(frozen=True)
+class Clause:
+    node: Node
+    occur: str  # "should" | "must" | "not"
+
+
+@dataclass
+class ParsedQuery:
+    clauses: tuple[Clause, ...]
+    notices: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return describe_clauses(self.clauses)
+
+
+_TOKEN_RE = re.compile(r'"[^"]*"?|\(|\)|[^\s"()]+')
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+_JUNK_RE = re.compile(r"[:*~^{}\[\]\\!?<>=&|,;/]+")
+
+
+def normalize_query(text: str) -> str:
+    """Control characters out, curly quotes straight, whitespace single."""
+    text = _CONTROL_RE.sub(" ", text or "")
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u201e", '"')
+    return " ".join(text.split())
+
+
+def parse(text: str) -> ParsedQuery:
+    notices: list[str] = []
+    text = normalize_query(text)
+    if text.count('"') % 2:
+        notices.append("closed an unbalanced quote at the end of the query")
+    tokens = _TOKEN_RE.findall(text)
+    clauses, rest = _parse_clauses(tokens, 0, notices, depth=0)
+    if rest < len(tokens):  # stray ")" — keep parsing what follows
+        notices.append("ignored an unmatched ')'")
+        more, _ = _parse_clauses(tokens[rest + 1:], 0, notices, depth=0)
+        clauses = clauses + more
+    return ParsedQuery(tuple(clauses), list(dict.fromkeys(notices)))
+
+
+def _parse_clauses(tokens: list[str], i: int, notices: list[str], depth: int) -> tuple[list[Clause], int]:
+    """Parse until a closing parenthesis or the end; returns (clauses, index)."""
+    items: list[Clause] = []
+    pending_or = False
+    pending_occur: str | None = None
+    while i < len(tokens):
+        token = tokens[i]
+        if token == ")":
+            if depth > 0:
+                break
+            i += 1
+            notices.append("ignored an unmatched ')'")
+            continue
+        if token in ("OR", "||", "|"):
+            pending_or = bool(items)
+            i += 1
+            continue
+        if token in ("AND", "&&", "&"):
+            if items and items[-1].occur == "should":
+                items[-1] = Clause(items[-1].node, "must")
+            pending_occur = pending_occur or "must"
+            i += 1
+            continue
+        if token == "NOT":
+            pending_occur = "not"
+            i += 1
+            continue
+        occur, node, i = _parse_item(tokens, i, notices, depth)
+        if node is None:
+            continue
+        if pending_occur:
+            occur = "not" if pending_occur == "not" else ("not" if occur == "not" else "must")
+            pending_occur = None
+        if pending_or and items and occur != "not" and items[-1].occur != "not":
+            previous = items.pop()
+            options = previous.node.options if isinstance(previous.node, AnyOf) else (previous.node,)
+            occur = "must" if "must" in (previous.occur, occur) else "should"
+            items.append(Clause(AnyOf(options + (node,)), occur))
+        else:
+            items.append(Clause(node, occur))
+        pending_or = False
+    if pending_or or pending_occur:
+        notices.append("ignored an operator with nothing after it")
+    return items, i
+
+
+def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
+    """One item with its +/- prefix; returns (occur, node or None, next index)."""
+    token = tokens[i]
+    occur = "should"
+    if token in ("-", "+"):  # a lone sign applies to the next item
+        if i + 1 >= len(tokens) or tokens[i + 1] in (")", "OR", "AND", "NOT", "-", "+"):
+            return occur, None, i + 1
+        occur = "not" if token == "-" else "must"
+        i += 1
+        token = tokens[i]
+    elif token[0] in "+-":
+        occur = "not" if token[0] == "-" else "must"
+        token = token.lstrip("+-")
+        if not token:
+            return occur, None, i + 1
+    if token == "(":
+        if depth >= MAX_DEPTH:
+            return occur, None, i + 1
+        inner, j = _parse_clauses(tokens, i + 1, notices, depth + 1)
+        if j >= len(tokens):
+            notices.append("closed an unbalanced '(' at the end of the query")
+        node = _simplify_group(inner)
+        return occur, node, j + 1
+    if token.startswith('"'):
+        node = _phrase(token, None)
+        if isinstance(node, Phrase) and occur == "should":
+            occur = "must"  # a quoted phrase is something the user insists on
+        return occur, node, i + 1
+    name, sep, value = token.partition(":")
+    fieldname = FIELDS.get(name.lower()) if sep else None
+    if fieldname:
+        if not value and i + 1 < len(tokens) and tokens[i + 1].startswith('"'):
+            value, i = tokens[i + 1], i + 1  # title: "hot phase" (space after the colon)
+        if value.startswith('"'):
+            node = _phrase(value, fieldname)
+        else:
+            node = _word(value, fieldname)
+        if node is None:
+            return occur, None, i + 1
+        return ("must" if occur == "should" else occur), node, i + 1
+    return occur, _word(token, None), i + 1
+
+
+def _phrase(token: str, fieldname: str | None) -> Node | None:
+    text = token.strip('"').strip()
+    if not text:
+        return None
+    if fieldname == "published":
+        return Word(text, fieldname)
+    if len(text.split()) == 1:
+        return _word(text, fieldname)
+    return Phrase(text, fieldname)
+
+
+def _word(token: str, fieldname: str | None) -> Word | None:
+    prefix = token.endswith("*") and fieldname != "published"
+    if fieldname == "published":
+        text = token.strip()
+    else:
+        text = _JUNK_RE.sub(" ", token).strip()
+    if not text:
+        return None
+    if prefix and " " not in text:
+        return Word(text, fieldname, prefix=True)
+    if " " in text:  # foo:bar with an unknown field, or junk inside: search the pieces together
+        parts = text.split()
+        return Phrase(" ".join(parts), fieldname) if fieldname else Word(" ".join(parts), None)
+    return Word(text, fieldname)
+
+
+def _simplify_group(clauses: list[Clause]) -> Node | None:
+    if not clauses:
+        return None
+    if len(clauses) == 1 and clauses[0].occur != "not":
+        return clauses[0].node
+    return Group(tuple(clauses))
+
+
+def describe_clauses(clauses: tuple[Clause, ...]) -> str:
+    """A readable, unambiguous rendering for --show-query."""
+    marks = {"should": "", "must": "+", "not": "-"}
+    return " ".join(marks[c.occur] + describe_node(c.node) for c in clauses)
+
+
+def describe_node(node: Node) -> str:
+    if isinstance(node, Word):
+        prefix = f"{node.field}:" if node.field else ""
+        return f"{prefix}{node.text}{'*' if node.prefix else ''}"
+    if isinstance(node, Phrase):
+        prefix = f"{node.field}:" if node.field else ""
+        return f'{prefix}"{node.text}"'
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(describe_node(o) for o in node.options) + ")"
+    return "(" + describe_clauses(node.clauses) + ")"

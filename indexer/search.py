@@ -1,0 +1,703 @@
+"""Search: one library API for the CLI, the pages and the JSON API.
+
+``search()`` parses the query (never raising on odd input), evaluates it over
+the live generation with BM25F (title weighted), applies filters, counts
+facets over the whole result set, sorts, pages, and returns plain dataclasses
+with highlighted, HTML-safe title and snippet for each hit.
+
+Ranking: BM25F over title and body; for natural-language queries (three or
+more words, no operators) RM3 pseudo-relevance feedback re-weights the query
+with terms from the top documents. Recency is a sort option, never a hidden
+ranking factor.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .analysis import fold, query_terms, term_positions
+from .engine import TEXT_FIELDS, Corpus
+from .errors import NewsindexError
+from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
+from .schema import published_from_stored
+from .snippets import MatchSpec, highlight, lead, snippet
+from .store import LiveIndex, OpenGeneration
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused, as Elasticsearch does
+MAX_QUERY_CHARS = 2000
+MAX_PREFIX_TERMS = 64
+MIN_PREFIX_CHARS = 2
+FEEDBACK_MIN_TERMS = 3
+FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserini's RM3 defaults
+SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
+MONTH_FACET_MAX_DAYS = 3 * 366
+
+
+class QueryError(NewsindexError):
+    """A request that cannot be run as given; ``param`` names the culprit."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, param: str = "q"):
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    sources: tuple[str, ...] = ()
+    date_from: date | None = None  # inclusive, UTC days
+    date_to: date | None = None  # inclusive
+    author: str | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    source: str
+    published: datetime | None
+    url: str | None
+    author: str | None
+    score: float
+    title_html: str
+    snippet_html: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "source": self.source,
+                "published": iso_datetime(self.published), "url": self.url, "author": self.author,
+                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html}
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, or None."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    corrected_from: str | None = None  # set when nothing matched and the suggestion was searched
+    notices: list[str] = field(default_factory=list)
+    parsed: str = ""
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(min(self.total, MAX_RESULT_WINDOW) / self.per_page))
+
+    def to_dict(self) -> dict:
+        """The JSON shape shared by `newsindex search --json` and GET /api/search."""
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "per_page": self.per_page, "pages": self.pages, "sort": self.sort,
+            "took_ms": self.took_ms,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "facets": {name: [{"value": f.value, "count": f.count} for f in values]
+                       for name, values in self.facets.items()},
+            "suggestion": self.suggestion, "corrected_from": self.corrected_from,
+            "notices": self.notices,
+        }
+
+
+@dataclass
+class ArticleView:
+    id: str
+    title: str
+    body: str
+    source: str
+    published: datetime | None
+    url: str | None
+    author: str | None
+    topics: list[str]
+    title_html: str
+    body_html: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "body": self.body, "source": self.source,
+                "published": iso_datetime(self.published), "url": self.url, "author": self.author,
+                "topics": self.topics, "title_html": self.title_html, "body_html": self.body_html}
+
+
+# --------------------------------------------------------------------------- api
+
+def search(index: LiveIndex, query: str, page: int = 1, per_page: int = 10,
+           filters: SearchFilters | None = None, sort: str = "relevance", *,
+           syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
+           suggest: bool = True) -> SearchResults:
+    """Run one query against the live index."""
+    started = time.perf_counter()
+    page, per_page, sort = _check_paging(page, per_page, sort)
+    filters = filters or SearchFilters()
+    _check_filters(filters)
+    gen = index.current()
+    corpus = _corpus(gen)
+    text = normalize_query(query)
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; the limit is "
+                         f"{MAX_QUERY_CHARS:,}: shorten it", "q")
+    parsed = parse(text) if syntax == "full" else _plain(text)
+    result = _Evaluator(corpus).run(parsed, filters, feedback)
+    notices = list(parsed.notices) + result.notices
+    suggestion = corrected_from = None
+    if suggest and text and result.total < SUGGEST_BELOW:
+        suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
+        if suggestion and result.total == 0:
+            corrected = _Evaluator(corpus).run(parse(suggestion), filters, feedback)
+            if corrected.total:
+                notices.append(f"no results for “{text}”; showing results for “{suggestion}”")
+                corrected_from, result = text, corrected
+    hits = _page_of_hits(gen, corpus, result, page, per_page, sort, snippets)
+    facets = _facets(corpus, result, filters)
+    return SearchResults(query=text, total=result.total, page=page, per_page=per_page, sort=sort,
+                         took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
+                         facets=facets, suggestion=suggestion, corrected_from=corrected_from,
+                         notices=notices, parsed=str(parsed) if syntax == "full" else text)
+
+
+def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: int = 1000,
+                 feedback: bool | None = None) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+    """(qid, [(article id, score), ...]) for each natural-language query, best first."""
+    gen = index.current()
+    corpus = _corpus(gen)
+    ids = _id_column(gen, corpus)
+    for qid, text in queries:
+        result = _Evaluator(corpus).run(_plain(normalize_query(text)[:MAX_QUERY_CHARS]),
+                                        SearchFilters(), feedback)
+        order = _ranked(corpus, result, "relevance", limit)
+        yield qid, [(ids[d], float(result.scores[d])) for d in order]
+
+
+def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> ArticleView | None:
+    """One article by id, with the terms of ``query`` highlighted; None if there is none."""
+    gen = index.current()
+    searcher = gen.searcher()
+    docnum = searcher.document_number(id=article_id)
+    if docnum is None:
+        return None
+    fields = searcher.stored_fields(docnum)
+    spec = _match_spec(parse(normalize_query(query or "")[:MAX_QUERY_CHARS])) if query else MatchSpec()
+    title, body = fields.get("title") or "", fields.get("body") or ""
+    return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
+                       published=published_from_stored(fields.get("published")),
+                       url=fields.get("url"), author=fields.get("author_name"),
+                       topics=[t for t in (fields.get("topics") or "").split(",") if t],
+                       title_html=highlight(title, spec), body_html=highlight(body, spec))
+
+
+def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
+    """Articles most like this one ("more like this"); None if the id is unknown."""
+    gen = index.current()
+    corpus = _corpus(gen)
+    docnum = gen.searcher().document_number(id=article_id)
+    if docnum is None:
+        return None
+    weights = _doc_terms(gen, corpus, docnum)
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1] * corpus.idf(kv[0]))[:25]
+    scores = np.zeros(corpus.size, dtype=np.float32)
+    for term, weight in ranked:
+        docs, s = corpus.term_scores(term, weight=weight)
+        scores[docs] += s
+    scores[docnum] = 0
+    mask = (scores > 0) & corpus.live
+    result = _Result(mask, scores, [], MatchSpec(), {})
+    order = _ranked(corpus, result, "relevance", limit)
+    return [_hit(gen, corpus, d, result, snippets=False) for d in order]
+
+
+def index_info(index: LiveIndex) -> dict:
+    """Cheap facts about the live index (for health checks and the home page)."""
+    gen = index.current()
+    meta = gen.meta
+    return {"articles": gen.searcher().doc_count(), "generation": gen.name,
+            "schema_version": meta.get("schema_version"),
+            "analyzer_version": meta.get("analyzer_version"), "built": meta.get("built")}
+
+
+def warm(index: LiveIndex) -> None:
+    """Load what the first search would otherwise pay for (columns, NLTK, Punkt)."""
+    search(index, "warm up the news index", per_page=1)
+
+
+# ---------------------------------------------------------------------- checks
+
+def _check_paging(page, per_page, sort) -> tuple[int, int, str]:
+    try:
+        page, per_page = int(page), int(per_page)
+    except (TypeError, ValueError):
+        raise QueryError("page and per_page must be whole numbers", "page") from None
+    if page < 1:
+        raise QueryError(f"page must be 1 or more (got {page})", "page")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE} (got {per_page})", "per_page")
+    if page * per_page > MAX_RESULT_WINDOW:
+        raise QueryError(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through "
+                         f"(page {page} × {per_page} per page is beyond that); narrow the search "
+                         f"with more words, a source or a date range", "page")
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)} (got {sort!r})", "sort")
+    return page, per_page, sort
+
+
+def _check_filters(filters: SearchFilters) -> None:
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise QueryError(f"from ({filters.date_from}) is after to ({filters.date_to})", "from")
+
+
+def parse_day(value: str | None, param: str, end: bool = False) -> date | None:
+    """'2024', '2024-03' or '2024-03-01' as a day (the first, or with end=True the last)."""
+    if value is None or not str(value).strip():
+        return None
+    value = str(value).strip()
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value)
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = int(m.group(1)), m.group(2), m.group(3)
+        if day:
+            return date(year, int(month), int(day))
+        if month:
+            first = date(year, int(month), 1)
+            if not end:
+                return first
+            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return date(year, 12, 31) if end else date(year, 1, 1)
+    except ValueError:
+        raise QueryError(f"{param} must be a date like 2024, 2024-03 or 2024-03-01 (got {value[:40]!r})",
+                         param) from None
+
+
+# ------------------------------------------------------------------ evaluation
+
+@dataclass
+class _Result:
+    mask: np.ndarray
+    scores: np.ndarray
+    notices: list[str]
+    spec: MatchSpec
+    facet_masks: dict  # facet name -> mask of matches ignoring that facet's own filter
+
+    @property
+    def total(self) -> int:
+        return int(self.mask.sum())
+
+
+def _plain(text: str) -> ParsedQuery:
+    """Natural-language text as optional words, operators and punctuation ignored."""
+    words = re.findall(r"[\w'’.-]+", text)
+    return ParsedQuery(tuple(Clause(Word(w.strip(".-")), "should") for w in words if w.strip(".-")))
+
+
+class _Evaluator:
+    def __init__(self, corpus: Corpus):
+        self.c = corpus
+        self.n = corpus.size
+        self.notices: list[str] = []
+        self.ignored: list[str] = []
+        self.terms: set[str] = set()
+        self.phrases: list[tuple[tuple[str, int], ...]] = []
+        self.bag: Counter[str] = Counter()  # plain top-level words, for feedback
+
+    def run(self, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None) -> _Result:
+        evaluated = self._combine(parsed.clauses, top=True)
+        if self.ignored:
+            words = ", ".join(f"“{w}”" for w in dict.fromkeys(self.ignored))
+            self.notices.append(f"ignored {words}: too common to search for")
+        if evaluated is None:
+            mask = np.zeros(self.n, dtype=bool)
+            scores = np.zeros(self.n, dtype=np.float32)
+            if parsed.clauses and not self.ignored:
+                self.notices.append("the query has nothing to search for; type some words")
+        else:
+            mask, scores = evaluated
+        mask = mask & self.c.live
+        use_feedback = feedback if feedback is not None else self._natural_language(parsed)
+        if use_feedback and mask.any():
+            scores = self._rm3(mask, scores)
+        source_mask, date_mask, author_mask = self._filter_masks(filters)
+        facet_masks = {"source": mask & date_mask & author_mask,
+                       "year": mask & source_mask & author_mask}
+        mask = mask & source_mask & date_mask & author_mask
+        return _Result(mask, scores, self.notices,
+                       MatchSpec(frozenset(self.terms), tuple(self.phrases)), facet_masks)
+
+    def _natural_language(self, parsed: ParsedQuery) -> bool:
+        plain = all(c.occur == "should" and isinstance(c.node, Word) and not c.node.field
+                    and not c.node.prefix for c in parsed.clauses)
+        return plain and len(self.bag) >= FEEDBACK_MIN_TERMS
+
+    # -- boolean structure ------------------------------------------------------
+    def _combine(self, clauses, top=False):
+        must, should, must_not = [], [], []
+        for clause in clauses:
+            value = self._node(clause.node, top and clause.occur == "should")
+            if value is None:
+                continue
+            {"must": must, "should": should, "not": must_not}[clause.occur].append(value)
+        if not must and not should:
+            if not must_not:
+                return None
+            mask = self.c.live.copy()
+            scores = np.zeros(self.n, dtype=np.float32)
+        else:
+            mask = np.ones(self.n, dtype=bool) if must else np.zeros(self.n, dtype=bool)
+            for m, _ in must:
+                mask &= m
+            if not must:
+                for m, _ in should:
+                    mask |= m
+            scores = np.zeros(self.n, dtype=np.float32)
+            for _, s in must + should:
+                scores += s
+        for m, _ in must_not:
+            mask &= ~m
+        return mask, scores
+
+    def _node(self, node, in_bag=False):
+        if isinstance(node, Word):
+            return self._word(node, in_bag)
+        if isinstance(node, Phrase):
+            return self._phrase(node)
+        if isinstance(node, AnyOf):
+            parts = [v for v in (self._node(o) for o in node.options) if v is not None]
+            if not parts:
+                return None
+            mask = np.zeros(self.n, dtype=bool)
+            scores = np.zeros(self.n, dtype=np.float32)
+            for m, s in parts:
+                mask |= m
+                scores += s
+            return mask, scores
+        if isinstance(node, Group):
+            return self._combine(node.clauses)
+        return None
+
+    def _fields(self, node) -> tuple[str, ...]:
+        return (node.field,) if node.field in ("title", "body", "author") else TEXT_FIELDS
+
+    def _word(self, node: Word, in_bag: bool):
+        if node.field == "source":
+            return self._source_match(node.text)
+        if node.field == "published":
+            return self._published_match(node.text)
+        if node.prefix:
+            return self._prefix(node)
+        tokens = query_terms(node.text)
+        if not tokens:
+            self.ignored.append(node.text)
+            return None
+        fields = self._fields(node)
+        parts = [t for t in tokens if not t.joined]
+        joined = [t for t in tokens if t.joined]
+        if len(parts) == 1 and not joined:
+            term = parts[0].term
+            self.terms.add(term)
+            if in_bag:
+                self.bag[term] += 1
+            return self._term(term, fields)
+        # cease-fire: the parts as a phrase, or the joined word
+        value = self._phrase_tokens(parts, fields) if len(parts) > 1 else \
+            (self._term(parts[0].term, fields) if parts else None)
+        for t in joined:
+            self.terms.add(t.term)
+            alt = self._term(t.term, fields)
+            value = alt if value is None else (value[0] | alt[0], np.maximum(value[1], alt[1]))
+        return value
+
+    def _term(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0):
+        docs, scores = self.c.term_scores(term, fields, weight)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[docs] = True
+        dense = np.zeros(self.n, dtype=np.float32)
+        dense[docs] = scores
+        return mask, dense
+
+    def _phrase(self, node: Phrase):
+        tokens = [t for t in query_terms(node.text) if not t.joined]
+        if not tokens:
+            self.ignored.append(node.text)
+            return None
+        fields = self._fields(node)
+        if len(tokens) == 1:
+            self.terms.add(tokens[0].term)
+            return self._term(tokens[0].term, fields)
+        return self._phrase_tokens(tokens, fields)
+
+    def _phrase_tokens(self, tokens, fields):
+        base = tokens[0].pos
+        pattern = tuple((t.term, t.pos - base) for t in tokens)
+        self.phrases.append(pattern)
+        mask = np.zeros(self.n, dtype=bool)
+        for f in fields:
+            candidates = None
+            for term, _ in pattern:
+                docs = self.c.postings(f, term).docs
+                candidates = docs if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+                if len(candidates) == 0:
+                    break
+            if candidates is None or len(candidates) == 0:
+                continue
+            positions = {term: self.c.positions(f, term, candidates) for term in {t for t, _ in pattern}}
+            first_term = pattern[0][0]
+            for doc in candidates.tolist():
+                starts = positions[first_term].get(doc, ())
+                others = [(set(positions[t].get(doc, ())), off) for t, off in pattern[1:]]
+                if any(all(p + off in pos for pos, off in others) for p in starts):
+                    mask[doc] = True
+        scores = np.zeros(self.n, dtype=np.float32)
+        if mask.any():
+            for term in {t for t, _ in pattern}:
+                docs, s = self.c.term_scores(term, fields)
+                keep = mask[docs]
+                scores[docs[keep]] += s[keep]
+        return mask, scores
+
+    def _prefix(self, node: Word):
+        stem_prefix = fold(node.text)
+        if len(stem_prefix) < MIN_PREFIX_CHARS:
+            raise QueryError(f"“{node.text}*” would match too many words: give at least "
+                             f"{MIN_PREFIX_CHARS} letters before the *", "q")
+        fields = self._fields(node)
+        found: dict[str, int] = {}
+        for f in fields:
+            for term in self.c.reader.expand_prefix(f, stem_prefix):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                found[term] = found.get(term, 0) + self.c.reader.doc_frequency(f, term)
+        if not found:
+            return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
+        terms = sorted(found, key=lambda t: -found[t])
+        if len(terms) > MAX_PREFIX_TERMS:
+            self.notices.append(f"“{node.text}*” matches {len(terms):,} words; searched the "
+                                f"{MAX_PREFIX_TERMS} most common")
+            terms = terms[:MAX_PREFIX_TERMS]
+        mask = np.zeros(self.n, dtype=bool)
+        scores = np.zeros(self.n, dtype=np.float32)
+        for term in terms:
+            self.terms.add(term)
+            docs, s = self.c.term_scores(term, fields)
+            mask[docs] = True
+            np.maximum.at(scores, docs, s)
+        return mask, scores
+
+    def _source_match(self, text: str):
+        wanted = fold(text.strip())
+        codes = [i for i, name in enumerate(self.c.source_names)
+                 if wanted and (fold(name) == wanted or re.search(rf"\b{re.escape(wanted)}\b", fold(name)))]
+        mask = np.isin(self.c.source_codes, codes) if codes else np.zeros(self.n, dtype=bool)
+        return mask, np.zeros(self.n, dtype=np.float32)
+
+    def _published_match(self, text: str):
+        lo_text, sep, hi_text = text.partition("..")
+        if not sep:
+            lo_text = hi_text = text
+        start = parse_day(lo_text, "published:") if lo_text.strip() else None
+        end = parse_day(hi_text, "published:", end=True) if hi_text.strip() else None
+        return self._date_mask(start, end), np.zeros(self.n, dtype=np.float32)
+
+    def _date_mask(self, start: date | None, end: date | None) -> np.ndarray:
+        ts = self.c.timestamps
+        mask = ~np.isnan(ts)
+        if start:
+            mask &= ts >= datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp()
+        if end:
+            nxt = end + timedelta(days=1)
+            mask &= ts < datetime(nxt.year, nxt.month, nxt.day, tzinfo=timezone.utc).timestamp()
+        return mask
+
+    def _filter_masks(self, filters: SearchFilters):
+        everything = np.ones(self.n, dtype=bool)
+        source_mask = date_mask = author_mask = everything
+        if filters.sources:
+            codes = [i for i, name in enumerate(self.c.source_names) if name in set(filters.sources)]
+            source_mask = np.isin(self.c.source_codes, codes)
+        if filters.date_from or filters.date_to:
+            date_mask = self._date_mask(filters.date_from, filters.date_to)
+        if filters.author:
+            tokens = query_terms(filters.author)
+            author_mask = everything.copy()
+            for t in tokens:
+                author_mask &= self._term(t.term, ("author",))[0]
+        return source_mask, date_mask, author_mask
+
+    # -- pseudo-relevance feedback ----------------------------------------------
+    def _rm3(self, mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """RM3: re-weight the query with terms from the top documents, within the same matches."""
+        candidates = np.flatnonzero(mask)
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[:FEEDBACK_DOCS]]
+        top_scores = scores[top].astype(np.float64)
+        if len(top) < 2 or top_scores.sum() <= 0:
+            return scores
+        doc_weights = top_scores / top_scores.sum()
+        model: Counter[str] = Counter()
+        for docnum, weight in zip(top.tolist(), doc_weights):
+            tf = _doc_terms_cached(self.c, int(docnum))
+            length = sum(tf.values()) or 1
+            for term, count in tf.items():
+                model[term] += weight * count / length
+        expansion = dict(model.most_common(FEEDBACK_TERMS))
+        exp_total = sum(expansion.values()) or 1.0
+        q_total = sum(self.bag.values())
+        weights: Counter[str] = Counter()
+        for term, count in self.bag.items():
+            weights[term] += FEEDBACK_ORIGINAL_WEIGHT * count / q_total
+        for term, value in expansion.items():
+            weights[term] += (1 - FEEDBACK_ORIGINAL_WEIGHT) * value / exp_total
+        new_scores = np.zeros(self.n, dtype=np.float32)
+        for term, weight in weights.items():
+            docs, s = self.c.term_scores(term, weight=weight)
+            new_scores[docs] += s
+        return np.where(mask, new_scores, 0).astype(np.float32)
+
+
+# ------------------------------------------------------------------ results
+
+def _corpus(gen: OpenGeneration) -> Corpus:
+    return gen.memo("corpus", lambda g: Corpus(g.searcher()))
+
+
+def _id_column(gen: OpenGeneration, corpus: Corpus) -> list[str]:
+    def build(g):
+        searcher = g.searcher()
+        return [(searcher.stored_fields(i) or {}).get("id") if corpus.live[i] else None
+                for i in range(corpus.size)]
+    return gen.memo("ids", build)
+
+
+_DOC_TERMS_LOCK = threading.Lock()
+
+
+def _doc_terms_cached(corpus: Corpus, docnum: int) -> dict[str, int]:
+    cache = corpus.__dict__.setdefault("_doc_terms", OrderedDict())
+    with _DOC_TERMS_LOCK:
+        if docnum in cache:
+            cache.move_to_end(docnum)
+            return cache[docnum]
+    fields = corpus.searcher.stored_fields(docnum)
+    tf = {t: len(p) for t, p in term_positions((fields.get("title") or "") + "\n"
+                                               + (fields.get("body") or "")).items()}
+    with _DOC_TERMS_LOCK:
+        cache[docnum] = tf
+        if len(cache) > 4096:
+            cache.popitem(last=False)
+    return tf
+
+
+def _doc_terms(gen: OpenGeneration, corpus: Corpus, docnum: int) -> dict[str, int]:
+    return _doc_terms_cached(corpus, docnum)
+
+
+def _ranked(corpus: Corpus, result: _Result, sort: str, limit: int, offset: int = 0) -> list[int]:
+    docs = np.flatnonzero(result.mask)
+    if len(docs) == 0:
+        return []
+    want = offset + limit
+    if sort == "relevance":
+        keys = -result.scores[docs]
+        if len(docs) > want * 4:
+            part = np.argpartition(keys, want - 1)[:want]
+            docs, keys = docs[part], keys[part]
+        ts = np.nan_to_num(corpus.timestamps[docs], nan=-np.inf)
+        order = np.lexsort((-ts, keys))
+    else:
+        ts = corpus.timestamps[docs]
+        undated = np.isnan(ts)
+        base = np.where(undated, 0, ts if sort == "oldest" else -ts)
+        order = np.lexsort((-result.scores[docs], base, undated))
+    return docs[order][offset:want].tolist()
+
+
+def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[Hit]:
+    offset = (page - 1) * per_page
+    return [_hit(gen, corpus, d, result, snippets)
+            for d in _ranked(corpus, result, sort, per_page, offset)]
+
+
+def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool) -> Hit:
+    fields = gen.searcher().stored_fields(docnum)
+    title, body = fields.get("title") or "", fields.get("body") or ""
+    spec = result.spec
+    return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
+               published=published_from_stored(fields.get("published")), url=fields.get("url"),
+               author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
+               title_html=highlight(title, spec) if snippets else highlight(title, MatchSpec()),
+               snippet_html=snippet(body, spec) if snippets else lead(body))
+
+
+def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str, list[FacetValue]]:
+    src = np.bincount(corpus.source_codes[result.facet_masks["source"]], minlength=len(corpus.source_names))
+    sources = sorted(((corpus.source_names[i], int(c)) for i, c in enumerate(src) if c),
+                     key=lambda vc: (-vc[1], vc[0]))
+    years_of = corpus.years[result.facet_masks["year"]]
+    years = Counter(years_of[years_of > 0].tolist())
+    facets = {"source": [FacetValue(v or "(unknown)", c) for v, c in sources],
+              "year": [FacetValue(str(y), c) for y, c in sorted(years.items())]}
+    if filters.date_from and filters.date_to and \
+            (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS:
+        months_of = corpus.months[result.mask]
+        months = Counter(months_of[months_of > 0].tolist())
+        facets["month"] = [FacetValue(f"{m // 100:04d}-{m % 100:02d}", c) for m, c in sorted(months.items())]
+    return facets
+
+
+def _match_spec(parsed: ParsedQuery) -> MatchSpec:
+    """What a query highlights, without running it (for the article page)."""
+    terms: set[str] = set()
+    phrases: list[tuple[tuple[str, int], ...]] = []
+
+    def visit(node):
+        if isinstance(node, Word) and node.field not in ("source", "published") and not node.prefix:
+            terms.update(t.term for t in query_terms(node.text))
+        elif isinstance(node, Phrase) and node.field not in ("source", "published"):
+            tokens = [t for t in query_terms(node.text) if not t.joined]
+            if len(tokens) > 1:
+                phrases.append(tuple((t.term, t.pos - tokens[0].pos) for t in tokens))
+            terms.update(t.term for t in tokens if len(tokens) == 1)
+        elif isinstance(node, AnyOf):
+            for o in node.options:
+                visit(o)
+        elif isinstance(node, Group):
+            for c in node.clauses:
+                if c.occur != "not":
+                    visit(c.node)
+
+    for clause in parsed.clauses:
+        if clause.occur != "not":
+            visit(clause.node)
+    return MatchSpec(frozenset(terms), tuple(phrases))
+
+
+# ------------------------------------------------------------------ did you mean
+
+def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
+             filters: SearchFilters) -> str | None:
+    """A corrected query from the index's own vocabulary, if it finds more."""
+    from .suggest import correct_words
+
+    corrected = correct_words(corpus, text)
+    if not corrected or corrected == text:
+        return None
+    better = _Evaluator(corpus).run(parse(corrected), filters, False)
+    return corrected if better.total >= max(total, 1) else None

@@ -1,0 +1,227 @@
+"""Highlighted titles and snippets, safe to put in a page as they are.
+
+Matches are found by analysing the stored text with the same analyzer as the
+index, so stemmed variants ("negotiations" for "negotiate") are marked, a
+phrase query marks the phrase and not its lone words, and there is no 32 KB
+horizon (Whoosh's highlighter stops looking there). Fragments are whole
+sentences where possible (NLTK Punkt, shipped ``punkt_tab``), never cut
+mid-word. Everything but the ``<mark>`` tags we insert is HTML-escaped.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .analysis import analyze, nltk_data_path
+
+FRAGMENTS = 3
+FRAGMENT_MIN, FRAGMENT_TARGET, FRAGMENT_MAX = 160, 200, 220
+JOINER = " … "
+SENTENCE_WINDOW = 600  # characters around a match handed to Punkt
+
+
+@dataclass(frozen=True)
+class MatchSpec:
+    """What to mark: analysed terms anywhere, and phrases as (term, offset) sequences."""
+
+    terms: frozenset[str] = frozenset()
+    phrases: tuple[tuple[tuple[str, int], ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+
+def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
+    """Character spans of matches, merged, in order; key names what matched (for scoring)."""
+    if not spec or not text:
+        return []
+    tokens = list(analyze(text))
+    spans: list[tuple[int, int, str]] = []
+    if spec.terms:
+        spans.extend((t.start, t.end, t.term) for t in tokens if t.term in spec.terms)
+    if spec.phrases:
+        at: dict[tuple[int, str], object] = {}
+        for t in tokens:
+            at[(t.pos, t.term)] = t
+        first_terms = {p[0][0] for p in spec.phrases}
+        for t in tokens:
+            if t.term not in first_terms:
+                continue
+            for phrase in spec.phrases:
+                if phrase[0][0] != t.term:
+                    continue
+                last = t
+                for term, offset in phrase[1:]:
+                    last = at.get((t.pos + offset, term))
+                    if last is None:
+                        break
+                else:
+                    spans.append((t.start, max(t.end, last.end), " ".join(p[0] for p in phrase)))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    spans.sort()
+    merged: list[tuple[int, int, str]] = []
+    for start, end, key in spans:
+        if merged and start <= merged[-1][1]:
+            s, e, k = merged[-1]
+            merged[-1] = (s, max(e, end), k)
+        else:
+            merged.append((start, end, key))
+    return merged
+
+
+def mark(text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None) -> str:
+    """Escape ``text[start:end]`` and wrap the spans inside it in <mark>."""
+    end = len(text) if end is None else end
+    out, cursor = [], start
+    for s, e, _ in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(html.escape(text[cursor:s], quote=False))
+        out.append("<mark>" + html.escape(text[s:e], quote=False) + "</mark>")
+        cursor = e
+    out.append(html.escape(text[cursor:end], quote=False))
+    return "".join(out)
+
+
+def highlight(text: str, spec: MatchSpec) -> str:
+    """The whole text, escaped, matches marked (titles, article pages)."""
+    return mark(text, find_spans(text, spec))
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    nltk_data_path()
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    return PunktTokenizer("english")
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence holding text[start:end], found by Punkt on a window around it."""
+    lo = max(0, start - SENTENCE_WINDOW)
+    hi = min(len(text), end + SENTENCE_WINDOW)
+    window = text[lo:hi]
+    for s, e in _punkt().span_tokenize(window):
+        if lo + s <= start < lo + e or (lo + s <= start and lo + e >= end):
+            return lo + s, lo + e
+    return start, end
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n[ \t]+|(?<=[.!?:\"\u201d])\n")
+
+
+def _paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """A fragment never runs across a paragraph break.
+
+    A blank line, an indented line (Reuters) or a line ending a sentence is a
+    break; a single newline inside a sentence (hard-wrapped text) is not.
+    """
+    para_start = 0
+    for m in _PARAGRAPH_BREAK.finditer(text, max(0, start - SENTENCE_WINDOW), start):
+        para_start = m.end()
+    m = _PARAGRAPH_BREAK.search(text, end, end + SENTENCE_WINDOW)
+    return para_start, (m.start() if m else min(len(text), end + SENTENCE_WINDOW))
+
+
+def _trim(text: str, start: int, end: int, focus_start: int, focus_end: int) -> tuple[int, int]:
+    """Cut [start, end) to at most FRAGMENT_MAX chars around the focus, at word boundaries."""
+    if end - start <= FRAGMENT_MAX:
+        return start, end
+    room = max(FRAGMENT_TARGET - (focus_end - focus_start), 0)
+    new_start = max(start, focus_start - room // 3)
+    new_end = min(end, max(focus_end, new_start + FRAGMENT_TARGET))
+    new_start = max(start, min(new_start, new_end - FRAGMENT_TARGET))
+    return _word_boundary(text, new_start, forward=True, limit=focus_start), \
+        _word_boundary(text, new_end, forward=False, limit=focus_end)
+
+
+def _word_boundary(text: str, index: int, forward: bool, limit: int) -> int:
+    """Move index to the nearest whitespace so no word is cut (not past limit)."""
+    if index <= 0 or index >= len(text) or text[index - 1].isspace() or text[index].isspace():
+        return index
+    if forward:
+        nxt = re.search(r"\s", text[index:limit]) if index < limit else None
+        return index + nxt.end() if nxt else index
+    prev = max(text.rfind(" ", limit, index), text.rfind("\n", limit, index))
+    return prev if prev > limit else index
+
+
+def _fragment(text: str, spans, anchor: tuple[int, int, str]) -> tuple[int, int]:
+    s, e = _sentence_around(text, anchor[0], anchor[1])
+    ps, pe = _paragraph_bounds(text, anchor[0], anchor[1])
+    s, e = max(s, ps), min(e, pe)
+    # a short sentence borrows the next ones (same paragraph) up to the target size
+    while e - s < FRAGMENT_MIN and e < pe:
+        ns, ne = _sentence_around(text, e + 1, e + 2) if e + 1 < pe else (e, e)
+        ne = min(ne, pe)
+        if ne <= e or ne - s > FRAGMENT_MAX:
+            break
+        e = ne
+    return _trim(text, s, e, anchor[0], anchor[1])
+
+
+def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS) -> str:
+    """Up to ``fragments`` highlighted sentences joined by " … "; the lead when nothing matches."""
+    text = text or ""
+    spans = find_spans(text, spec)
+    if not spans:
+        return lead(text)
+    chosen: list[tuple[int, int]] = []
+    seen_keys: set[str] = set()
+    # prefer fragments that show terms not shown yet, then document order
+    ranked = sorted(spans, key=lambda sp: (sp[2] in seen_keys, sp[0]))
+    for anchor in _diverse(ranked):
+        if any(s <= anchor[0] < e for s, e in chosen):
+            continue
+        chosen.append(_fragment(text, spans, anchor))
+        if len(chosen) >= fragments:
+            break
+    chosen.sort()
+    parts = []
+    for s, e in chosen:
+        body = mark(text, spans, s, e).strip()
+        if s > 0 and not _starts_sentence(text, s):
+            body = "…" + body
+        if e < len(text) and not text[e - 1] in ".!?\"'”’":
+            body = body + "…"
+        parts.append(body)
+    return _collapse(JOINER.join(parts).replace("… …", "…"))
+
+
+def _collapse(fragment: str) -> str:
+    """Hard-wrapped lines and indentation read as single spaces in a snippet."""
+    return " ".join(fragment.split())
+
+
+def _diverse(spans: list[tuple[int, int, str]]):
+    """Spans ordered so each new fragment tends to show a term not shown before."""
+    shown: set[str] = set()
+    pending = list(spans)
+    while pending:
+        pick = next((sp for sp in pending if sp[2] not in shown), pending[0])
+        pending.remove(pick)
+        shown.add(pick[2])
+        yield pick
+
+
+def _starts_sentence(text: str, index: int) -> bool:
+    before = text[:index].rstrip()
+    return not before or before[-1] in ".!?\n\"”" or text[index - 1] == "\n"
+
+
+def lead(text: str, size: int = FRAGMENT_TARGET) -> str:
+    """The article's opening, cut at a sentence or word boundary, escaped."""
+    text = text.strip()
+    if len(text) <= FRAGMENT_MAX:
+        return _collapse(html.escape(text, quote=False))
+    s, e = _sentence_around(text, 0, 1)
+    if FRAGMENT_MIN // 2 <= e - s <= FRAGMENT_MAX:
+        return _collapse(html.escape(text[s:e], quote=False))
+    cut = _word_boundary(text, size, forward=False, limit=0)
+    return _collapse(html.escape(text[:cut].rstrip(), quote=False)) + "…"
