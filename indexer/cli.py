@@ -287,8 +287,9 @@ def _run_batch(index, batch, limit, out_format, run_name, batch_search) -> None:
         if out_format == "jsonl":
             click.echo(json.dumps({"qid": qid, "hits": [{"id": d, "score": round(s, 4)} for d, s in ranked]}))
             continue
-        click.echo("\n".join(f"{qid} Q0 {doc} {rank} {score:.4f} {run_name}"
-                             for rank, (doc, score) in enumerate(ranked, 1)))
+        if ranked:
+            click.echo("\n".join(f"{qid} Q0 {doc} {rank} {score:.4f} {run_name}"
+                                 for rank, (doc, score) in enumerate(ranked, 1)))
 
 
 def _terminal(html_text: str, color: bool) -> str:

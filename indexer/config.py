@@ -46,6 +46,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("host", "127.0.0.1", "Address `newsindex serve` listens on.", str),
     Setting("port", 8000, "Port `newsindex serve` listens on.", int),
     Setting("web_workers", 2, "gunicorn worker processes for `newsindex serve`.", int),
+    Setting("feedback", "auto", "Pseudo-relevance feedback (RM3): auto (natural-language queries of "
+                                "three or more words), on (every plain-word query) or off.", str),
     Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int),
 ]}
 

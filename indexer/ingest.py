@@ -29,7 +29,7 @@ from .schema import build_schema, to_document, versions
 from .store import IndexStore, Manifest, describe_os_error
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 1024
 
 
 class Progress(Protocol):

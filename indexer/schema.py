@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from whoosh import fields
 
-from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions, fold
+from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
 SCHEMA_VERSION = 1
@@ -36,7 +36,6 @@ def build_schema() -> fields.Schema:
         author=NewsText(stored=False),
         author_name=fields.STORED(),
         source=fields.ID(stored=True, sortable=True),  # exact, for facets and filters
-        source_key=fields.ID(),  # folded, for the source: query filter
         published=fields.DATETIME(stored=True, sortable=True),
         url=fields.STORED(),
         topics=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
@@ -54,7 +53,6 @@ def to_document(article: Article) -> dict:
         "title": article.title,
         "body": article.body,
         "source": article.source,
-        "source_key": fold(article.source.strip()),
     }
     if article.author:
         doc["author"] = article.author

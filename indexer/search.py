@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from . import config
 from .analysis import fold, query_terms, term_positions
 from .engine import TEXT_FIELDS, Corpus
 from .errors import NewsindexError
@@ -267,8 +268,11 @@ def _check_filters(filters: SearchFilters) -> None:
         raise QueryError(f"from ({filters.date_from}) is after to ({filters.date_to})", "from")
 
 
-def parse_day(value: str | None, param: str, end: bool = False) -> date | None:
-    """'2024', '2024-03' or '2024-03-01' as a day (the first, or with end=True the last)."""
+def parse_day(value: str | None, param: str, end: bool = False, label: str | None = None) -> date | None:
+    """'2024', '2024-03' or '2024-03-01' as a day (the first, or with end=True the last).
+
+    ``param`` is the request parameter blamed on failure; ``label`` what the message calls it.
+    """
     if value is None or not str(value).strip():
         return None
     value = str(value).strip()
@@ -286,8 +290,8 @@ def parse_day(value: str | None, param: str, end: bool = False) -> date | None:
             return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         return date(year, 12, 31) if end else date(year, 1, 1)
     except ValueError:
-        raise QueryError(f"{param} must be a date like 2024, 2024-03 or 2024-03-01 (got {value[:40]!r})",
-                         param) from None
+        raise QueryError(f"{label or param} must be a date like 2024, 2024-03 or 2024-03-01 "
+                         f"(got {value[:40]!r})", param) from None
 
 
 # ------------------------------------------------------------------ evaluation
@@ -334,7 +338,7 @@ class _Evaluator:
         else:
             mask, scores = evaluated
         mask = mask & self.c.live
-        use_feedback = feedback if feedback is not None else self._natural_language(parsed)
+        use_feedback = self._use_feedback(parsed, feedback)
         if use_feedback and mask.any():
             scores = self._rm3(mask, scores)
         source_mask, date_mask, author_mask = self._filter_masks(filters)
@@ -344,10 +348,18 @@ class _Evaluator:
         return _Result(mask, scores, self.notices,
                        MatchSpec(frozenset(self.terms), tuple(self.phrases)), facet_masks)
 
-    def _natural_language(self, parsed: ParsedQuery) -> bool:
+    def _use_feedback(self, parsed: ParsedQuery, feedback: bool | None) -> bool:
+        """RM3 only re-weights bags of words; queries with operators mean exactly what they say."""
         plain = all(c.occur == "should" and isinstance(c.node, Word) and not c.node.field
                     and not c.node.prefix for c in parsed.clauses)
-        return plain and len(self.bag) >= FEEDBACK_MIN_TERMS
+        if not plain or not self.bag:
+            return False
+        if feedback is None:
+            mode = config.get("feedback")
+            if mode in ("on", "off"):
+                return mode == "on"
+            return len(self.bag) >= FEEDBACK_MIN_TERMS
+        return feedback
 
     # -- boolean structure ------------------------------------------------------
     def _combine(self, clauses, top=False):
@@ -436,6 +448,8 @@ class _Evaluator:
         return mask, dense
 
     def _phrase(self, node: Phrase):
+        if node.field == "source":
+            return self._source_match(node.text)
         tokens = [t for t in query_terms(node.text) if not t.joined]
         if not tokens:
             self.ignored.append(node.text)
@@ -513,8 +527,8 @@ class _Evaluator:
         lo_text, sep, hi_text = text.partition("..")
         if not sep:
             lo_text = hi_text = text
-        start = parse_day(lo_text, "published:") if lo_text.strip() else None
-        end = parse_day(hi_text, "published:", end=True) if hi_text.strip() else None
+        start = parse_day(lo_text, "q", label="published:") if lo_text.strip() else None
+        end = parse_day(hi_text, "q", end=True, label="published:") if hi_text.strip() else None
         return self._date_mask(start, end), np.zeros(self.n, dtype=np.float32)
 
     def _date_mask(self, start: date | None, end: date | None) -> np.ndarray:

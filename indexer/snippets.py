@@ -183,15 +183,14 @@ def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS) -> str:
         if len(chosen) >= fragments:
             break
     chosen.sort()
-    parts = []
-    for s, e in chosen:
-        body = mark(text, spans, s, e).strip()
-        if s > 0 and not _starts_sentence(text, s):
-            body = "…" + body
-        if e < len(text) and not text[e - 1] in ".!?\"'”’":
-            body = body + "…"
-        parts.append(body)
-    return _collapse(JOINER.join(parts).replace("… …", "…"))
+    parts = [mark(text, spans, s, e).strip() for s, e in chosen]
+    # the joiner already says "something left out" between fragments; mark only the ends
+    if chosen[0][0] > 0 and not _starts_sentence(text, chosen[0][0]):
+        parts[0] = "…" + parts[0]
+    last_end = chosen[-1][1]
+    if last_end < len(text.rstrip()) and text[last_end - 1] not in ".!?\"'”’":
+        parts[-1] = parts[-1] + "…"
+    return _collapse(JOINER.join(parts))
 
 
 def _collapse(fragment: str) -> str:

@@ -26,6 +26,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -227,6 +229,7 @@ class IndexStore:
         except BaseException:
             os.close(fd)  # never touch the file: it describes the run that holds the lock
             raise
+        _HELD_LOCKS.add(fd)
         try:
             leftover = _read_holder(fd)
             info = {"pid": os.getpid(), "started": time.time(), "command": command}
@@ -234,6 +237,7 @@ class IndexStore:
             os.pwrite(fd, json.dumps(info).encode(), 0)
             yield leftover
         finally:
+            _HELD_LOCKS.discard(fd)
             try:
                 os.ftruncate(fd, 0)  # a clean finish leaves no holder behind
             except OSError:
@@ -278,6 +282,51 @@ class IndexStore:
         os.replace(tmp, self.pointer)
         _fsync_path(self.root, directory=True)
         self.remove_stale(keep=gen.name)
+
+
+_HELD_LOCKS: set[int] = set()
+_PR_SET_PDEATHSIG = 1
+
+
+def _before_fork() -> None:
+    _fork_parent[0] = os.getpid()
+
+
+def _in_forked_child() -> None:
+    """Worker processes forked by a reindex must not outlive it or keep its lock.
+
+    A flock belongs to the open file, which a forked child shares: a worker
+    left behind by a ``kill -9`` of its parent would hold the writer lock
+    forever (and block on a queue nobody feeds). So children drop the lock fd
+    and ask Linux to kill them when the parent dies.
+    """
+    for fd in list(_HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != _fork_parent[0]:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+def _load_libc():
+    try:
+        import ctypes
+        import ctypes.util
+
+        if not sys.platform.startswith("linux"):
+            return None
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except (OSError, ImportError):
+        return None
+
+
+_LIBC = _load_libc()
+_fork_parent = [os.getpid()]
+os.register_at_fork(before=_before_fork, after_in_child=_in_forked_child)
 
 
 def _read_holder(fd: int) -> dict | None:

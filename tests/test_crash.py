@@ -1,0 +1,138 @@
+"""Crash safety and concurrency with real processes: kill -9, racing reindexes, live readers."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.ingest import reindex
+from indexer.search import search
+from indexer.store import IndexStore, LiveIndex
+from tests.conftest import REPO, many_records, run_cli, write_jsonl
+
+pytestmark = pytest.mark.slow
+
+OLD, NEW = 1200, 2400
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("corpora")
+    records = many_records(NEW)
+    return {"old": write_jsonl(base / "old" / "articles.jsonl", records[:OLD]).parent,
+            "new": write_jsonl(base / "new" / "articles.jsonl", records).parent}
+
+
+def start_reindex(index_dir: Path, source: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "indexer", "reindex", "--index", str(index_dir),
+                             "--workers", "2", *extra, str(source)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kill_when(proc: subprocess.Popen, marker: str | None, delay: float) -> None:
+    """kill -9 after ``delay`` seconds, or as soon as ``marker`` appears on stderr."""
+    if marker is None:
+        time.sleep(delay)
+    else:
+        for line in proc.stderr:
+            if marker in line:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()  # reap it and close its pipes
+
+
+def assert_serves_old_or_new(index_dir: Path) -> int:
+    live = LiveIndex(index_dir)
+    count = live.current().searcher().doc_count()
+    assert count in (OLD, NEW)
+    assert live.current().searcher().document(id="r7")["id"] == "r7"
+    assert search(live, "serial marker s7", per_page=100).total >= 1
+    return count
+
+
+@pytest.mark.parametrize("mode,kill", [
+    ("--full", ("", 0.3)), ("--full", ("", 1.0)), ("--full", ("committing", 0)),
+    ("--full", ("switching", 0)), ("", ("", 0.5)), ("", ("committing", 0)),
+    ("", ("switching", 0)), ("--full", ("", 2.0)),
+])
+def test_kill_9_at_any_moment_leaves_a_working_index(corpora, tmp_path, mode, kill):
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [corpora["old"]])
+    before = IndexStore(index_dir).current_name()
+
+    proc = start_reindex(index_dir, corpora["new"], *([mode] if mode else []))
+    kill_when(proc, kill[0] or None, kill[1])
+
+    count = assert_serves_old_or_new(index_dir)
+    if IndexStore(index_dir).current_name() == before:
+        assert count == OLD
+    # the next run finishes the job and cleans up what the killed one left
+    result = run_cli("reindex", "--index", str(index_dir), str(corpora["new"]))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert assert_serves_old_or_new(index_dir) == NEW
+    store = IndexStore(index_dir)
+    assert store.generations() == [store.current_name()]
+    assert not list(index_dir.glob(".*.tmp"))
+
+
+def test_readers_keep_answering_during_reindex_and_see_the_new_state(corpora, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [corpora["old"]])
+    live = LiveIndex(index_dir)
+    assert live.current().searcher().document(id=f"r{NEW - 1}") is None
+    proc = start_reindex(index_dir, corpora["new"], "--full")
+    answers = []
+    while proc.poll() is None:
+        results = search(live, "cocoa", per_page=5)
+        answers.append(live.current().searcher().doc_count())
+        assert results.total > 0
+        time.sleep(0.01)
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert set(answers) <= {OLD, NEW} and len(answers) > 10
+    assert live.current().searcher().doc_count() == NEW  # no restart needed
+    assert live.current().searcher().document(id=f"r{NEW - 1}") is not None
+
+
+def test_second_reindex_fails_at_once_or_waits_with_wait(corpora, tmp_path):
+    index_dir = tmp_path / "index"
+    first = start_reindex(index_dir, corpora["new"])
+    try:
+        deadline = time.time() + 30
+        lock = index_dir / "reindex.lock"
+        while time.time() < deadline and not (lock.exists() and lock.read_text().strip()):
+            time.sleep(0.01)
+        refused = run_cli("reindex", "--index", str(index_dir), str(corpora["old"]))
+        assert refused.returncode == 3
+        assert f"pid {first.pid}" in refused.stderr and "--wait" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        waited = run_cli("reindex", "--wait", "--index", str(index_dir), str(corpora["new"]))
+        assert waited.returncode == 0, waited.stderr
+        assert "waiting for the running reindex" in waited.stderr
+    finally:
+        first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert LiveIndex(index_dir).current().searcher().doc_count() == NEW
+
+
+def test_lock_left_by_a_crashed_run_is_cleared(corpora, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [corpora["old"]])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (index_dir / "reindex.lock").write_text(json.dumps({"pid": int(dead), "started": time.time(),
+                                                         "command": "newsindex reindex x"}))
+    (index_dir / "gen-000099").mkdir()  # a half-written generation
+    result = run_cli("reindex", "--index", str(index_dir), str(corpora["new"]))
+    assert result.returncode == 0, result.stderr
+    assert f"previous reindex (pid {dead}) did not finish" in result.stderr
+    assert not (index_dir / "gen-000099").exists()
+    assert LiveIndex(index_dir).current().searcher().doc_count() == NEW
