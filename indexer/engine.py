@@ -16,12 +16,12 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
+from .analysis import term_positions
 from .schema import published_values
 
 TEXT_FIELDS = ("title", "body")
@@ -30,7 +30,8 @@ TEXT_FIELDS = ("title", "body")
 K1 = 1.2
 FIELD_WEIGHT = {"title": 2.0, "body": 1.0}
 FIELD_B = {"title": 0.5, "body": 0.75}
-POSTINGS_CACHE_TERMS = 4096
+POSTINGS_CACHE_BYTES = 256 * 2**20  # decoded postings kept per generation
+DOC_TERMS_CACHE = 4096
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -38,9 +39,14 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 class Postings:
     docs: np.ndarray  # int32 document numbers, ascending, live only
     tfs: np.ndarray  # float32 term frequencies, aligned with docs
+    keys: np.ndarray  # int64 docnum << 32 | position, for exact phrases
+
+    @property
+    def nbytes(self) -> int:
+        return self.docs.nbytes + self.tfs.nbytes + self.keys.nbytes + 200
 
 
-EMPTY = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+EMPTY = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64))
 
 
 class Corpus:
@@ -63,6 +69,8 @@ class Corpus:
                      for f in TEXT_FIELDS}
         self._load_columns()
         self._cache: OrderedDict = OrderedDict()
+        self._cache_bytes = 0
+        self._doc_terms: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     # -- per-document columns ---------------------------------------------------
@@ -98,6 +106,7 @@ class Corpus:
 
     # -- postings -------------------------------------------------------------------
     def postings(self, field: str, term: str) -> Postings:
+        """All live postings of a term in a field: documents, frequencies, position keys."""
         key = (field, term)
         with self._lock:
             hit = self._cache.get(key)
@@ -107,50 +116,30 @@ class Corpus:
         result = self._read_postings(field, term)
         with self._lock:
             self._cache[key] = result
-            if len(self._cache) > POSTINGS_CACHE_TERMS:
-                self._cache.popitem(last=False)
+            self._cache_bytes += result.nbytes
+            while self._cache_bytes > POSTINGS_CACHE_BYTES and len(self._cache) > 1:
+                _, dropped = self._cache.popitem(last=False)
+                self._cache_bytes -= dropped.nbytes
         return result
 
     def _read_postings(self, field: str, term: str) -> Postings:
-        docs, tfs = [], []
-        for leaf, offset in self.leaves:
-            if (field, term) not in leaf:
-                continue
-            matcher = leaf.postings(field, term)
-            ids, weights = _block_arrays(matcher)
-            docs.append(ids + offset)
-            tfs.append(weights)
-        if not docs:
+        parts = [_leaf_postings(leaf.postings(field, term), offset)
+                 for leaf, offset in self.leaves if (field, term) in leaf]
+        if not parts:
             return EMPTY
-        d = np.concatenate(docs).astype(np.int32)
-        t = np.concatenate(tfs).astype(np.float32)
-        keep = self.live[d]
-        if not keep.all():
-            d, t = d[keep], t[keep]
-        return Postings(d, t)
+        docs = np.concatenate([p[0] for p in parts])
+        tfs = np.concatenate([p[1] for p in parts])
+        keys = np.concatenate([p[2] for p in parts])
+        if not self.live.all():
+            keep = self.live[docs]
+            docs, tfs = docs[keep], tfs[keep]
+            keys = keys[self.live[keys >> 32]]
+        return Postings(docs.astype(np.int32), tfs, keys)
 
-    def positions(self, field: str, term: str, wanted: np.ndarray) -> dict[int, list[int]]:
-        """Positions of ``term`` in ``field`` for the documents in ``wanted`` (sorted)."""
-        out: dict[int, list[int]] = {}
-        if len(wanted) == 0:
-            return out
-        wanted_set = set(int(x) for x in wanted)
-        decode = self.reader.schema[field].format.decode_positions
-        for leaf, offset in self.leaves:
-            n = leaf.doc_count_all()
-            lo, hi = offset, offset + n
-            inside = [d for d in wanted_set if lo <= d < hi]
-            if not inside or (field, term) not in leaf:
-                continue
-            matcher = leaf.postings(field, term)
-            for docnum in sorted(inside):
-                local = docnum - offset
-                if not matcher.is_active():
-                    break
-                matcher.skip_to(local)
-                if matcher.is_active() and matcher.id() == local:
-                    out[docnum] = decode(matcher.value())
-        return out
+    def position_keys(self, field: str, term: str, wanted: np.ndarray) -> np.ndarray:
+        """``docnum << 32 | position`` of every occurrence of ``term`` in the ``wanted`` documents."""
+        keys = self.postings(field, term).keys
+        return keys[np.isin(keys >> 32, wanted)]
 
     def doc_frequency(self, term: str) -> int:
         """Documents with ``term`` in any text field."""
@@ -182,37 +171,49 @@ class Corpus:
         scores = weight * self.idf(term) * pseudo_tf * (K1 + 1) / (pseudo_tf + K1)
         return docs, scores.astype(np.float32)
 
-    def published(self, docnum: int) -> datetime | None:
-        return self.dates[docnum]
+    def doc_terms(self, docnum: int) -> dict[str, int]:
+        """Term frequencies of one article (title and body), for feedback and "more like this"."""
+        with self._lock:
+            hit = self._doc_terms.get(docnum)
+            if hit is not None:
+                self._doc_terms.move_to_end(docnum)
+                return hit
+        fields = self.searcher.stored_fields(docnum)
+        text = (fields.get("title") or "") + "\n" + (fields.get("body") or "")
+        tf = {term: len(positions) for term, positions in term_positions(text).items()}
+        with self._lock:
+            self._doc_terms[docnum] = tf
+            if len(self._doc_terms) > DOC_TERMS_CACHE:
+                self._doc_terms.popitem(last=False)
+        return tf
 
 
-def _block_arrays(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """All (docnum, weight) of a leaf matcher, a block at a time.
+def _leaf_postings(matcher, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(docnums, frequencies, position keys) of one segment's postings for a term.
 
-    Reads W3LeafMatcher's decoded blocks directly (whoosh-reloaded is pinned
-    exactly); any other matcher goes through the public, slower API.
+    Reads W3LeafMatcher's blocks directly, each decoded once for all three
+    (whoosh-reloaded is pinned exactly); other matchers use the public API.
     """
     ids: list = []
-    weights: list = []
+    values: list = []
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             if matcher._ids is None:
                 matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
+            if matcher._values is None:
+                matcher._read_values()
             ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
+            values.extend(matcher._values)
             matcher._next_block()
             if matcher._atend:
                 break
     else:
         while matcher.is_active():
             ids.append(matcher.id())
-            weights.append(matcher.weight())
+            values.append(matcher.value())
             matcher.next()
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
-
-
-def to_datetime(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
-
+    docs = np.array(ids, dtype=np.int64) + offset
+    counts = np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
+    positions = np.frombuffer(b"".join(values), dtype="<u4").astype(np.int64)
+    keys = (np.repeat(docs, counts) << 32) | positions
+    return docs, counts.astype(np.float32), keys

@@ -17,14 +17,14 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from . import config
-from .analysis import fold, query_terms, term_positions
+from .analysis import fold, query_terms
 from .engine import TEXT_FIELDS, Corpus
 from .errors import NewsindexError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
@@ -148,13 +148,57 @@ class ArticleView:
 def search(index: LiveIndex, query: str, page: int = 1, per_page: int = 10,
            filters: SearchFilters | None = None, sort: str = "relevance", *,
            syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
-           suggest: bool = True) -> SearchResults:
-    """Run one query against the live index."""
+           suggest: bool = True, cache: bool = True) -> SearchResults:
+    """Run one query against the live index.
+
+    Results are memoised per generation (``NEWSINDEX_CACHE_SIZE`` entries):
+    real query streams repeat themselves, and a reindex starts a new
+    generation, which empties the cache by construction.
+    """
     started = time.perf_counter()
     page, per_page, sort = _check_paging(page, per_page, sort)
     filters = filters or SearchFilters()
     _check_filters(filters)
     gen = index.current()
+    key = (query, page, per_page, filters, sort, syntax, feedback, snippets, suggest)
+    results_cache = gen.memo("results", lambda g: _ResultCache(config.get("cache_size")))
+    if cache:
+        hit = results_cache.get(key)
+        if hit is not None:
+            return replace(hit, took_ms=round((time.perf_counter() - started) * 1000, 2))
+    results = _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets,
+                      suggest, started)
+    if cache:
+        results_cache.put(key, results)
+    return results
+
+
+class _ResultCache:
+    """A small thread-safe LRU of SearchResults for one generation."""
+
+    def __init__(self, size: int):
+        self.size = max(0, size)
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets, suggest,
+            started) -> SearchResults:
     corpus = _corpus(gen)
     text = normalize_query(query)
     if len(text) > MAX_QUERY_CHARS:
@@ -216,7 +260,7 @@ def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | No
     docnum = gen.searcher().document_number(id=article_id)
     if docnum is None:
         return None
-    weights = _doc_terms(gen, corpus, docnum)
+    weights = corpus.doc_terms(docnum)
     ranked = sorted(weights.items(), key=lambda kv: -kv[1] * corpus.idf(kv[0]))[:25]
     scores = np.zeros(corpus.size, dtype=np.float32)
     for term, weight in ranked:
@@ -474,13 +518,13 @@ class _Evaluator:
                     break
             if candidates is None or len(candidates) == 0:
                 continue
-            positions = {term: self.c.positions(f, term, candidates) for term in {t for t, _ in pattern}}
-            first_term = pattern[0][0]
-            for doc in candidates.tolist():
-                starts = positions[first_term].get(doc, ())
-                others = [(set(positions[t].get(doc, ())), off) for t, off in pattern[1:]]
-                if any(all(p + off in pos for pos, off in others) for p in starts):
-                    mask[doc] = True
+            keys = {term: self.c.position_keys(f, term, candidates) for term in {t for t, _ in pattern}}
+            starts = keys[pattern[0][0]]
+            for term, offset in pattern[1:]:
+                starts = starts[np.isin(starts + offset, keys[term])]
+                if len(starts) == 0:
+                    break
+            mask[np.unique(starts >> 32)] = True
         scores = np.zeros(self.n, dtype=np.float32)
         if mask.any():
             for term in {t for t, _ in pattern}:
@@ -567,7 +611,7 @@ class _Evaluator:
         doc_weights = top_scores / top_scores.sum()
         model: Counter[str] = Counter()
         for docnum, weight in zip(top.tolist(), doc_weights):
-            tf = _doc_terms_cached(self.c, int(docnum))
+            tf = self.c.doc_terms(int(docnum))
             length = sum(tf.values()) or 1
             for term, count in tf.items():
                 model[term] += weight * count / length
@@ -598,29 +642,6 @@ def _id_column(gen: OpenGeneration, corpus: Corpus) -> list[str]:
         return [(searcher.stored_fields(i) or {}).get("id") if corpus.live[i] else None
                 for i in range(corpus.size)]
     return gen.memo("ids", build)
-
-
-_DOC_TERMS_LOCK = threading.Lock()
-
-
-def _doc_terms_cached(corpus: Corpus, docnum: int) -> dict[str, int]:
-    cache = corpus.__dict__.setdefault("_doc_terms", OrderedDict())
-    with _DOC_TERMS_LOCK:
-        if docnum in cache:
-            cache.move_to_end(docnum)
-            return cache[docnum]
-    fields = corpus.searcher.stored_fields(docnum)
-    tf = {t: len(p) for t, p in term_positions((fields.get("title") or "") + "\n"
-                                               + (fields.get("body") or "")).items()}
-    with _DOC_TERMS_LOCK:
-        cache[docnum] = tf
-        if len(cache) > 4096:
-            cache.popitem(last=False)
-    return tf
-
-
-def _doc_terms(gen: OpenGeneration, corpus: Corpus, docnum: int) -> dict[str, int]:
-    return _doc_terms_cached(corpus, docnum)
 
 
 def _ranked(corpus: Corpus, result: _Result, sort: str, limit: int, offset: int = 0) -> list[int]:

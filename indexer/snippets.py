@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .analysis import analyze, nltk_data_path
+from .analysis import WORD_RE, analyze_word, nltk_data_path
 
 FRAGMENTS = 3
 FRAGMENT_MIN, FRAGMENT_TARGET, FRAGMENT_MAX = 160, 200, 220
 JOINER = " … "
-SENTENCE_WINDOW = 600  # characters around a match handed to Punkt
+SENTENCE_WINDOW = 320  # characters each side of a match handed to Punkt
 
 
 @dataclass(frozen=True)
@@ -34,32 +34,55 @@ class MatchSpec:
 
 
 def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
-    """Character spans of matches, merged, in order; key names what matched (for scoring)."""
+    """Character spans of matches, merged, in order; key names what matched (for scoring).
+
+    The hot path of every results page: one regex pass, a cached analysis per
+    word, and objects only for the words that match.
+    """
     if not spec or not text:
         return []
-    tokens = list(analyze(text))
+    terms = spec.terms
+    phrase_terms = {term for phrase in spec.phrases for term, _ in phrase}
+    prefixes = _possible_prefixes(terms | phrase_terms)
     spans: list[tuple[int, int, str]] = []
-    if spec.terms:
-        spans.extend((t.start, t.end, t.term) for t in tokens if t.term in spec.terms)
-    if spec.phrases:
-        at: dict[tuple[int, str], object] = {}
-        for t in tokens:
-            at[(t.pos, t.term)] = t
-        first_terms = {p[0][0] for p in spec.phrases}
-        for t in tokens:
-            if t.term not in first_terms:
+    at: dict[tuple[int, str], tuple[int, int]] = {}
+    pos = 0
+    for m in WORD_RE.finditer(text):
+        word = m.group()
+        if word.isascii() and word.isalpha() and not word.lower().startswith(prefixes):
+            pos += 1  # cannot match: skip analysing (and stemming) it
+            continue
+        analysis = analyze_word(word)
+        for e in analysis.emissions:
+            if e.term in terms:
+                spans.append((m.start() + e.start, m.start() + e.end, e.term))
+            if e.term in phrase_terms and not e.joined:
+                at[(pos + e.offset, e.term)] = (m.start() + e.start, m.start() + e.end)
+        pos += analysis.width
+    for phrase in spec.phrases:
+        (first, _), rest = phrase[0], phrase[1:]
+        for (p, term), (start, end) in list(at.items()):
+            if term != first:
                 continue
-            for phrase in spec.phrases:
-                if phrase[0][0] != t.term:
-                    continue
-                last = t
-                for term, offset in phrase[1:]:
-                    last = at.get((t.pos + offset, term))
-                    if last is None:
-                        break
-                else:
-                    spans.append((t.start, max(t.end, last.end), " ".join(p[0] for p in phrase)))
+            last_end = end
+            for other, offset in rest:
+                found = at.get((p + offset, other))
+                if found is None:
+                    break
+                last_end = max(last_end, found[1])
+            else:
+                spans.append((start, last_end, " ".join(t for t, _ in phrase)))
     return _merge(spans)
+
+
+def _possible_prefixes(terms: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """How a word that stems to one of ``terms`` must begin.
+
+    Snowball only rewrites word endings, so a word's first letters survive
+    (two of them for stems of four letters or more: "dying" -> "die" is why
+    short stems keep only one). Words failing this test need no analysis.
+    """
+    return tuple({t[:2] if len(t) >= 4 else t[:1] for t in terms if t})
 
 
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -102,14 +125,16 @@ def _punkt():
     return PunktTokenizer("english")
 
 
+def _sentences(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Punkt's sentence spans (absolute offsets) inside text[lo:hi]."""
+    return [(lo + s, lo + e) for s, e in _punkt().span_tokenize(text[lo:hi])]
+
+
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence holding text[start:end], found by Punkt on a window around it."""
-    lo = max(0, start - SENTENCE_WINDOW)
-    hi = min(len(text), end + SENTENCE_WINDOW)
-    window = text[lo:hi]
-    for s, e in _punkt().span_tokenize(window):
-        if lo + s <= start < lo + e or (lo + s <= start and lo + e >= end):
-            return lo + s, lo + e
+    for s, e in _sentences(text, max(0, start - SENTENCE_WINDOW), min(len(text), end + SENTENCE_WINDOW)):
+        if s <= start < e:
+            return s, e
     return start, end
 
 
@@ -152,15 +177,18 @@ def _word_boundary(text: str, index: int, forward: bool, limit: int) -> int:
     return prev if prev > limit else index
 
 
-def _fragment(text: str, spans, anchor: tuple[int, int, str]) -> tuple[int, int]:
-    s, e = _sentence_around(text, anchor[0], anchor[1])
-    ps, pe = _paragraph_bounds(text, anchor[0], anchor[1])
-    s, e = max(s, ps), min(e, pe)
-    # a short sentence borrows the next ones (same paragraph) up to the target size
-    while e - s < FRAGMENT_MIN and e < pe:
-        ns, ne = _sentence_around(text, e + 1, e + 2) if e + 1 < pe else (e, e)
-        ne = min(ne, pe)
-        if ne <= e or ne - s > FRAGMENT_MAX:
+def _fragment(text: str, anchor: tuple[int, int, str]) -> tuple[int, int]:
+    """The sentence around a match, joined by the next ones while short, trimmed if long."""
+    para_start, para_end = _paragraph_bounds(text, anchor[0], anchor[1])
+    lo = max(para_start, anchor[0] - SENTENCE_WINDOW)
+    hi = min(para_end, anchor[1] + SENTENCE_WINDOW)
+    sentences = _sentences(text, lo, hi) or [(anchor[0], anchor[1])]
+    index = next((i for i, (s, e) in enumerate(sentences) if s <= anchor[0] < e), None)
+    if index is None:
+        return _trim(text, lo, hi, anchor[0], anchor[1])
+    s, e = sentences[index]
+    for ns, ne in sentences[index + 1:]:  # a short sentence borrows the next ones
+        if e - s >= FRAGMENT_MIN or ne - s > FRAGMENT_MAX:
             break
         e = ne
     return _trim(text, s, e, anchor[0], anchor[1])
@@ -179,7 +207,7 @@ def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS) -> str:
     for anchor in _diverse(ranked):
         if any(s <= anchor[0] < e for s, e in chosen):
             continue
-        chosen.append(_fragment(text, spans, anchor))
+        chosen.append(_fragment(text, anchor))
         if len(chosen) >= fragments:
             break
     chosen.sort()
