@@ -175,8 +175,10 @@ class _Bar:
         if name == "committing":
             click.echo("committing the new index…", err=True)
             return
+        sized = _tty_columns() > 0  # a pty may report no size: then a fixed width
         self.bar = tqdm(total=total, desc=name, unit=" articles", unit_scale=False,
-                        file=sys.stderr, dynamic_ncols=True, leave=False, mininterval=0.2)
+                        file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80,
+                        leave=False, mininterval=0.2)
 
     def advance(self, n=1):
         if self.bar is not None:
@@ -192,6 +194,13 @@ class _Bar:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _tty_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 0
 
 
 def make_progress(quiet: bool):

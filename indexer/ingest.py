@@ -86,6 +86,7 @@ class _Plan:
     """The outcome of reading the sources, before anything is written."""
 
     to_write: list[tuple[Article, str, str]] = field(default_factory=list)  # article, hash, root
+    replaced: list[str] = field(default_factory=list)  # ids whose indexed version is replaced
     seen: set[str] = field(default_factory=set)
     failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
     problems: list[Problem] = field(default_factory=list)
@@ -195,6 +196,7 @@ def _read_sources(roots: list[str], base: Manifest, full: bool, progress: Progre
                 plan.added += 1
             elif previous[0] != digest:
                 plan.updated += 1
+                plan.replaced.append(item.id)
             else:
                 plan.unchanged += 1
                 if not full:
@@ -261,7 +263,7 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
                   progress: Progress) -> None:
     storage = FileStorage(str(gen))
     ix = storage.create_index(build_schema()) if full else storage.open_index()
-    parallel = full and workers > 1 and len(plan.to_write) >= PARALLEL_THRESHOLD
+    parallel = workers > 1 and len(plan.to_write) >= PARALLEL_THRESHOLD
     if plan.to_write:
         nltk_data_path()
         stem("warm")  # import NLTK once here, not in every worker process
@@ -270,12 +272,13 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
     else:
         writer = SegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
     try:
-        for article_id in deletions:
-            writer.delete_by_term("id", article_id)
+        if not full:  # deletions and the old versions of updated articles, with one searcher
+            with writer.searcher() as searcher:
+                for article_id in deletions + plan.replaced:
+                    writer.delete_by_term("id", article_id, searcher=searcher)
         progress.phase("indexing", len(plan.to_write))
-        add = writer.add_document if full else writer.update_document
         for article, _, _ in plan.to_write:
-            add(**to_document(article))
+            writer.add_document(**to_document(article))
             progress.advance()
         progress.phase("committing", None)
         writer.commit()

@@ -172,3 +172,20 @@ def test_unreadable_directory_keeps_the_articles_below_it(tmp_path, index_dir):
     summary = reindex(index_dir, [source])
     assert summary.deleted == 0
     assert stored(index_dir, "world/a.txt") is not None
+
+
+def test_large_incremental_update_uses_workers_and_replaces_in_place(tmp_path):
+    from tests.conftest import many_records
+
+    records = many_records(2600)
+    source = write_jsonl(tmp_path / "src" / "a.jsonl", records[:300])
+    reindex(tmp_path / "ix", [source.parent])
+    for r in records[:300]:
+        r["title"] = "Revised: " + r["title"]
+    write_jsonl(source, records)  # 300 updated + 2,300 new: a parallel incremental write
+    summary = reindex(tmp_path / "ix", [source.parent], workers=2)
+    assert (summary.added, summary.updated, summary.written) == (2300, 300, 2600)
+    searcher = LiveIndex(tmp_path / "ix").current().searcher()
+    assert searcher.doc_count() == 2600
+    assert searcher.document(id="r5")["title"].startswith("Revised: ")
+    assert len(list(searcher.documents(id="r5"))) == 1
