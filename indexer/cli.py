@@ -178,7 +178,7 @@ class _Bar:
         sized = _tty_columns() > 0  # a pty may report no size: then a fixed width
         self.bar = tqdm(total=total, desc=name, unit=" articles", unit_scale=False,
                         file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80,
-                        leave=False, mininterval=0.2)
+                        nrows=None if sized else 24, leave=False, mininterval=0.2)
 
     def advance(self, n=1):
         if self.bar is not None:
