@@ -63,6 +63,7 @@ class Clause:
 class ParsedQuery:
     clauses: tuple[Clause, ...]
     notices: list[str] = field(default_factory=list)
+    browse: bool = False  # "" or "*": every article (narrowed by filters)
 
     def __str__(self) -> str:
         return describe_clauses(self.clauses)
@@ -86,6 +87,8 @@ def parse(text: str) -> ParsedQuery:
     if text.count('"') % 2:
         notices.append("closed an unbalanced quote at the end of the query")
     tokens = _TOKEN_RE.findall(text)
+    if text in ("", "*"):
+        return ParsedQuery((), [], browse=True)
     clauses, rest = _parse_clauses(tokens, 0, notices, depth=0)
     if rest < len(tokens):  # stray ")" — keep parsing what follows
         notices.append("ignored an unmatched ')'")

@@ -375,9 +375,11 @@ class _Evaluator:
             words = ", ".join(f"“{w}”" for w in dict.fromkeys(self.ignored))
             self.notices.append(f"ignored {words}: too common to search for")
         if evaluated is None:
-            mask = np.zeros(self.n, dtype=bool)
+            # "" or "*" browses everything (narrowed by the filters), as Elasticsearch's
+            # match_all; a query of only noise or stopwords finds nothing and says why
+            mask = np.full(self.n, parsed.browse, dtype=bool)
             scores = np.zeros(self.n, dtype=np.float32)
-            if parsed.clauses and not self.ignored:
+            if not parsed.browse and not self.ignored:
                 self.notices.append("the query has nothing to search for; type some words")
         else:
             mask, scores = evaluated
