@@ -70,6 +70,7 @@ class Corpus:
         self._load_columns()
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
+        self._memo: dict = {}
         self._doc_terms: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -170,6 +171,15 @@ class Corpus:
                 pseudo_tf[idx] += FIELD_WEIGHT[f] * p.tfs / self.norm[f][p.docs]
         scores = weight * self.idf(term) * pseudo_tf * (K1 + 1) / (pseudo_tf + K1)
         return docs, scores.astype(np.float32)
+
+    def memo(self, key: str, factory):
+        """A value derived from this generation, computed once (e.g. the spelling vocabulary)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = factory(self)
+        with self._lock:
+            return self._memo.setdefault(key, value)
 
     def doc_terms(self, docnum: int) -> dict[str, int]:
         """Term frequencies of one article (title and body), for feedback and "more like this"."""

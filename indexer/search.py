@@ -33,15 +33,15 @@ from .snippets import MatchSpec, highlight, lead, snippet
 from .store import LiveIndex, OpenGeneration
 
 SORTS = ("relevance", "newest", "oldest")
-MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused, as Elasticsearch does
-MAX_QUERY_CHARS = 2000
+UNKNOWN_SOURCE = "(no source)"  # facet value (and filter value) for articles without a source
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
 FEEDBACK_MIN_TERMS = 3
 FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserini's RM3 defaults
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
-MONTH_FACET_MAX_DAYS = 3 * 366
+MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
+MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
 
 
 class QueryError(NewsindexError):
@@ -201,14 +201,15 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
             started) -> SearchResults:
     corpus = _corpus(gen)
     text = normalize_query(query)
-    if len(text) > MAX_QUERY_CHARS:
+    limit = config.get("max_query_chars")
+    if len(text) > limit:
         raise QueryError(f"the query is {len(text):,} characters long; the limit is "
-                         f"{MAX_QUERY_CHARS:,}: shorten it", "q")
+                         f"{limit:,}: shorten it", "q")
     parsed = parse(text) if syntax == "full" else _plain(text)
     result = _Evaluator(corpus).run(parsed, filters, feedback)
     notices = list(parsed.notices) + result.notices
     suggestion = corrected_from = None
-    if suggest and text and result.total < SUGGEST_BELOW:
+    if suggest and text and (result.total < SUGGEST_BELOW or _has_unknown_word(corpus, parsed)):
         suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
         if suggestion and result.total == 0:
             corrected = _Evaluator(corpus).run(parse(suggestion), filters, feedback)
@@ -230,7 +231,7 @@ def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: in
     corpus = _corpus(gen)
     ids = _id_column(gen, corpus)
     for qid, text in queries:
-        result = _Evaluator(corpus).run(_plain(normalize_query(text)[:MAX_QUERY_CHARS]),
+        result = _Evaluator(corpus).run(_plain(normalize_query(text)[:config.get("max_query_chars")]),
                                         SearchFilters(), feedback)
         order = _ranked(corpus, result, "relevance", limit)
         yield qid, [(ids[d], float(result.scores[d])) for d in order]
@@ -244,7 +245,7 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> 
     if docnum is None:
         return None
     fields = searcher.stored_fields(docnum)
-    spec = _match_spec(parse(normalize_query(query or "")[:MAX_QUERY_CHARS])) if query else MatchSpec()
+    spec = _match_spec(parse(normalize_query(query or "")[:config.get("max_query_chars")])) if query else MatchSpec()
     title, body = fields.get("title") or "", fields.get("body") or ""
     return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
                        published=published_from_stored(fields.get("published")),
@@ -283,8 +284,11 @@ def index_info(index: LiveIndex) -> dict:
 
 
 def warm(index: LiveIndex) -> None:
-    """Load what the first search would otherwise pay for (columns, NLTK, Punkt)."""
+    """Load what the first search would otherwise pay for (columns, NLTK, Punkt, spelling)."""
+    from .suggest import vocabulary_by_initial
+
     search(index, "warm up the news index", per_page=1)
+    _corpus(index.current()).memo("spelling", vocabulary_by_initial)
 
 
 # ---------------------------------------------------------------------- checks
@@ -296,8 +300,9 @@ def _check_paging(page, per_page, sort) -> tuple[int, int, str]:
         raise QueryError("page and per_page must be whole numbers", "page") from None
     if page < 1:
         raise QueryError(f"page must be 1 or more (got {page})", "page")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE} (got {per_page})", "per_page")
+    most = config.get("max_per_page")
+    if not 1 <= per_page <= most:
+        raise QueryError(f"per_page must be between 1 and {most} (got {per_page})", "per_page")
     if page * per_page > MAX_RESULT_WINDOW:
         raise QueryError(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through "
                          f"(page {page} × {per_page} per page is beyond that); narrow the search "
@@ -359,6 +364,11 @@ def _plain(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(Clause(Word(w.strip(".-")), "should") for w in words if w.strip(".-")))
 
 
+def _is_filter(node) -> bool:
+    """source: and published: narrow the results; they say nothing about the text."""
+    return isinstance(node, (Word, Phrase)) and node.field in ("source", "published")
+
+
 class _Evaluator:
     def __init__(self, corpus: Corpus):
         self.c = corpus
@@ -410,23 +420,27 @@ class _Evaluator:
     # -- boolean structure ------------------------------------------------------
     def _combine(self, clauses, top=False):
         must, should, must_not = [], [], []
+        content_must = False  # a required phrase or word; filters (source:, published:) are not
         for clause in clauses:
             value = self._node(clause.node, top and clause.occur == "should")
             if value is None:
                 continue
             {"must": must, "should": should, "not": must_not}[clause.occur].append(value)
+            content_must |= clause.occur == "must" and not _is_filter(clause.node)
         if not must and not should:
             if not must_not:
                 return None
             mask = self.c.live.copy()
             scores = np.zeros(self.n, dtype=np.float32)
         else:
-            mask = np.ones(self.n, dtype=bool) if must else np.zeros(self.n, dtype=bool)
+            mask = np.ones(self.n, dtype=bool)
             for m, _ in must:
                 mask &= m
-            if not must:
+            if should and not content_must:  # "coffee published:1987-03": coffee, in March
+                any_should = np.zeros(self.n, dtype=bool)
                 for m, _ in should:
-                    mask |= m
+                    any_should |= m
+                mask &= any_should
             scores = np.zeros(self.n, dtype=np.float32)
             for _, s in must + should:
                 scores += s
@@ -591,7 +605,8 @@ class _Evaluator:
         everything = np.ones(self.n, dtype=bool)
         source_mask = date_mask = author_mask = everything
         if filters.sources:
-            codes = [i for i, name in enumerate(self.c.source_names) if name in set(filters.sources)]
+            wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
+            codes = [i for i, name in enumerate(self.c.source_names) if name in wanted]
             source_mask = np.isin(self.c.source_codes, codes)
         if filters.date_from or filters.date_to:
             date_mask = self._date_mask(filters.date_from, filters.date_to)
@@ -654,8 +669,10 @@ def _ranked(corpus: Corpus, result: _Result, sort: str, limit: int, offset: int 
     if sort == "relevance":
         keys = -result.scores[docs]
         if len(docs) > want * 4:
-            part = np.argpartition(keys, want - 1)[:want]
-            docs, keys = docs[part], keys[part]
+            # keep everything scoring at least the want-th best: ties are then broken by date
+            threshold = np.partition(keys, want - 1)[want - 1]
+            keep = keys <= threshold
+            docs, keys = docs[keep], keys[keep]
         ts = np.nan_to_num(corpus.timestamps[docs], nan=-np.inf)
         order = np.lexsort((-ts, keys))
     else:
@@ -689,10 +706,13 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
                      key=lambda vc: (-vc[1], vc[0]))
     years_of = corpus.years[result.facet_masks["year"]]
     years = Counter(years_of[years_of > 0].tolist())
-    facets = {"source": [FacetValue(v or "(unknown)", c) for v, c in sources],
+    facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
               "year": [FacetValue(str(y), c) for y, c in sorted(years.items())]}
-    if filters.date_from and filters.date_to and \
-            (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS:
+    narrow_filter = filters.date_from and filters.date_to and \
+        (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS
+    matched_years = [int(f.value) for f in facets["year"]]
+    narrow_matches = matched_years and max(matched_years) - min(matched_years) < MONTH_FACET_MAX_YEARS
+    if narrow_filter or narrow_matches:
         months_of = corpus.months[result.mask]
         months = Counter(months_of[months_of > 0].tolist())
         facets["month"] = [FacetValue(f"{m // 100:04d}-{m % 100:02d}", c) for m, c in sorted(months.items())]
@@ -727,6 +747,17 @@ def _match_spec(parsed: ParsedQuery) -> MatchSpec:
 
 
 # ------------------------------------------------------------------ did you mean
+
+def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery) -> bool:
+    """A word no article contains ("goverment spending") is worth a suggestion however many hits."""
+    for clause in parsed.clauses:
+        node = clause.node
+        if clause.occur != "not" and isinstance(node, Word) and not node.field and not node.prefix:
+            for token in query_terms(node.text):
+                if token.term.isalpha() and corpus.doc_frequency(token.term) == 0:
+                    return True
+    return False
+
 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
              filters: SearchFilters) -> str | None:

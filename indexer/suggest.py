@@ -16,6 +16,7 @@ MIN_WORD = 3
 RARE = 2  # a word in fewer articles than this may be a typo
 BETTER = 10  # a correction must be this many times more common
 _OPERATORS = {"OR", "AND", "NOT"}
+SURFACE_SAMPLE = 20  # articles read to see how a stem is spelled
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -68,23 +69,22 @@ def _correct(corpus: Corpus, word: str) -> str | None:
         return None
     term = emissions[0].term
     df = corpus.doc_frequency(term)
-    if df >= RARE:
+    if df >= RARE or not term.isalpha():
         return None
     maxdist = 1 if len(term) <= 4 else 2
-    best: tuple[int, int, str] | None = None  # (-df, distance, term)
-    for field in ("title", "body"):
-        try:
-            candidates = corpus.reader.terms_within(field, term, maxdist)
-        except Exception:  # Whoosh's automaton rejects some inputs; no suggestion then
-            continue
-        for cand in candidates:
-            cand = cand.decode("utf-8") if isinstance(cand, bytes) else cand
-            if cand == term:
+    best: tuple[int, int, str] | None = None  # (distance, -df, term)
+    vocabulary = corpus.memo("spelling", vocabulary_by_initial)
+    for length in range(len(term) - maxdist, len(term) + maxdist + 1):
+        for candidate in vocabulary.get((term[0], length), ()):
+            if candidate == term:
                 continue
-            cdf = corpus.doc_frequency(cand)
+            distance = edit_distance(term, candidate, maxdist)
+            if distance > maxdist:
+                continue
+            cdf = corpus.doc_frequency(candidate)
             if cdf <= df or cdf < BETTER * df:
                 continue
-            key = (-cdf, edit_distance(term, cand), cand)
+            key = (distance, -cdf, candidate)  # the closest spelling, then the commonest
             if best is None or key < best:
                 best = key
     if best is None:
@@ -92,11 +92,27 @@ def _correct(corpus: Corpus, word: str) -> str | None:
     return _surface(corpus, best[2], word)
 
 
+def vocabulary_by_initial(corpus: Corpus) -> dict[tuple[str, int], list[str]]:
+    """The index's alphabetic terms by (first letter, length): the candidates for a typo.
+
+    Built once per generation from the term dictionaries (the web workers do
+    it at start-up). Typos seldom touch the first letter, and grouping by it
+    keeps a lookup to a few hundred edit-distance checks.
+    """
+    groups: dict[tuple[str, int], set[str]] = {}
+    for field in ("title", "body"):
+        for raw in corpus.reader.lexicon(field):
+            term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if term.isalpha():
+                groups.setdefault((term[0], len(term)), set()).add(term)
+    return {key: sorted(terms) for key, terms in groups.items()}
+
+
 def _surface(corpus: Corpus, term: str, typed: str) -> str | None:
     """How ``term`` is written in the articles that contain it, closest to ``typed``."""
     forms: dict[str, int] = {}
     for field in ("title", "body"):
-        for docnum in corpus.postings(field, term).docs[:3].tolist():
+        for docnum in corpus.postings(field, term).docs[:SURFACE_SAMPLE].tolist():
             text = corpus.searcher.stored_fields(docnum).get(field) or ""
             for token in analyze(text):
                 if token.term == term and not token.joined:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.ingest import reindex
-from indexer.search import (QueryError, SearchFilters, get_article, related, search)
+from indexer.search import (UNKNOWN_SOURCE, QueryError, SearchFilters, get_article, related, search)
 from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, SEED_ID, run_cli, write_jsonl
 
@@ -232,3 +232,30 @@ def test_an_empty_query_browses_everything_with_filters(index):
     assert search(index, "*").total == 305  # * alone is "everything", like Lucene's *:*
     assert search(index, "the of").total == 0 and search(index, "the of").notices
     assert search(index, ": ~ ^").total == 0 and search(index, ": ~ ^").notices
+
+
+def test_articles_without_a_source_have_a_facet_that_filters(tmp_path):
+    source = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "1", "body": "Storm hits the coast.", "source": "Coast Daily"},
+        {"id": "2", "body": "Storm hits the hills."},
+    ])
+    reindex(tmp_path / "ix", [source])
+    index = LiveIndex(tmp_path / "ix")
+    facets = {f.value: f.count for f in search(index, "storm").facets["source"]}
+    assert facets == {"Coast Daily": 1, UNKNOWN_SOURCE: 1}
+    only = search(index, "storm", filters=SearchFilters(sources=(UNKNOWN_SOURCE,)))
+    assert [h.id for h in only.hits] == ["2"]
+
+
+def test_filters_do_not_make_the_words_optional(index):
+    results = search(index, "cocoa published:1987-03", per_page=100)
+    assert 0 < results.total < search(index, "published:1987-03").total
+    assert all(h.published.strftime("%Y-%m") == "1987-03" for h in results.hits)
+    assert all("cocoa" in (h.title + get_article(index, h.id).body).lower() for h in results.hits)
+
+
+def test_browsing_by_relevance_is_newest_first(index):
+    window = SearchFilters(date_from=date(1987, 3, 1), date_to=date(1987, 4, 30))
+    browsed = search(index, "", filters=window, per_page=5)
+    newest = search(index, "", filters=window, per_page=5, sort="newest")
+    assert [h.id for h in browsed.hits] == [h.id for h in newest.hits]

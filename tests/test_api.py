@@ -1,0 +1,412 @@
+"""The JSON API under /api/, through Flask's test client over a real index."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from indexer.ingest import reindex
+from indexer.search import index_info
+from indexer.store import LiveIndex
+from tests.conftest import SEED_ID, write_jsonl
+from tests.servers import DOTTED_ID, HOSTILE_ID, NESTED_ID, ODD_CHARS_ID, build_web_index
+from webapp import create_app
+
+ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)")
+
+
+@pytest.fixture(scope="module")
+def web_index(tmp_path_factory) -> Path:
+    return build_web_index(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="module")
+def app(web_index):
+    return create_app({"INDEX": str(web_index), "TESTING": True, "CORS_ORIGINS": ""})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def openapi(app) -> dict:
+    return app.test_client().get("/api/openapi.json").get_json()
+
+
+def conforms(openapi: dict, schema_name: str, instance) -> None:
+    """Validate ``instance`` against a schema of the served OpenAPI document (JSON Schema 2020-12)."""
+    registry = Registry().with_resource("urn:openapi", Resource(openapi, DRAFT202012))
+    schema = {"$ref": f"urn:openapi#/components/schemas/{schema_name}"}
+    Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER) \
+        .validate(instance)
+
+
+def assert_error(response, status: int, code: str, param: str | None = None) -> dict:
+    assert response.status_code == status, response.data[:300]
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    if param:
+        assert error["param"] == param
+        # parameters are named in the message; problems inside a query quote the query instead
+        assert param in error["message"] or (param == "q" and "“" in error["message"])
+    return error
+
+
+# ---------------------------------------------------------------- /api/search
+
+def test_search_returns_the_library_shape_with_highlights(client, openapi):
+    response = client.get("/api/search?q=cocoa")
+    assert response.status_code == 200
+    data = response.get_json()
+    conforms(openapi, "SearchResults", data)
+    assert {"query", "total", "page", "per_page", "pages", "sort", "took_ms", "hits", "facets", "suggestion",
+            "corrected_from", "notices"} <= set(data)
+    assert data["query"] == "cocoa" and data["total"] >= 5 and data["sort"] == "relevance"
+    assert all("<mark>" in hit["title_html"] + hit["snippet_html"] for hit in data["hits"])
+    assert data["facets"]["source"][0] == {"value": "Reuters", "count": data["total"]}
+
+
+def test_paging(client):
+    first = client.get("/api/search?q=oil&per_page=3").get_json()
+    second = client.get("/api/search?q=oil&per_page=3&page=2").get_json()
+    assert (first["per_page"], len(first["hits"]), second["page"]) == (3, 3, 2)
+    assert first["pages"] == -(-first["total"] // 3)
+    assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
+
+
+def test_default_per_page_comes_from_settings(web_index):
+    client = create_app({"INDEX": str(web_index), "PER_PAGE": 4}).test_client()
+    assert client.get("/api/search?q=oil").get_json()["per_page"] == 4
+
+
+@pytest.mark.parametrize("sort, newest_first", [("newest", True), ("oldest", False)])
+def test_sorting_by_date(client, sort, newest_first):
+    hits = client.get(f"/api/search?q=oil&per_page=20&sort={sort}").get_json()["hits"]
+    dates = [h["published"] for h in hits if h["published"]]
+    assert len(dates) > 5 and dates == sorted(dates, reverse=newest_first)
+
+
+def test_several_sources(client):
+    both = client.get("/api/search?q=quokka OR platypus OR nato&source=Reuters&source=River Gazette").get_json()
+    assert {h["source"] for h in both["hits"]} == {"Reuters", "River Gazette"}
+    one = client.get("/api/search?q=quokka OR platypus OR nato&source=River Gazette").get_json()
+    assert {h["source"] for h in one["hits"]} == {"River Gazette"}
+    # the source facet ignores the source filter, so other sources can still be added
+    assert {"Reuters", "River Gazette"} <= {f["value"] for f in one["facets"]["source"]}
+
+
+def test_date_range_and_month_facet(client, openapi):
+    data = client.get("/api/search?q=oil&from=1987-03&to=1987-04&per_page=100").get_json()
+    conforms(openapi, "SearchResults", data)
+    months = {h["published"][:7] for h in data["hits"]}
+    assert months and months <= {"1987-03", "1987-04"}
+    assert {f["value"] for f in data["facets"]["month"]} <= {"1987-03", "1987-04"}
+    # months are also counted when every match falls within three years (the sample's oil stories)
+    assert {f["value"][:4] for f in client.get("/api/search?q=oil").get_json()["facets"]["month"]} == {"1987"}
+
+
+def test_an_empty_query_lists_what_the_filters_allow(client, web_index):
+    everything = client.get("/api/search").get_json()
+    assert everything["total"] == index_info(LiveIndex(web_index))["articles"]
+    river = client.get("/api/search?q=&source=River Gazette").get_json()
+    assert [h["id"] for h in river["hits"]] == [NESTED_ID]
+    dates = [h["published"] for h in client.get("/api/search?from=1987-03&to=1987-03").get_json()["hits"]]
+    assert dates and dates == sorted(dates, reverse=True) and all(d.startswith("1987-03") for d in dates)
+
+
+def test_unknown_parameters_are_ignored(client):
+    plain = client.get("/api/search?q=cocoa").get_json()
+    extra = client.get("/api/search?q=cocoa&colour=blue&page_size=3&debug=1").get_json()
+    assert [h["id"] for h in extra["hits"]] == [h["id"] for h in plain["hits"]]
+
+
+@pytest.mark.parametrize("query, param", [
+    ("q=oil&page=0", "page"),
+    ("q=oil&page=abc", "page"),
+    ("q=oil&page=", "page"),
+    ("q=oil&page=1.5", "page"),
+    ("q=oil&page=99999999999999999999", "page"),
+    ("q=oil&per_page=1000", "per_page"),
+    ("q=oil&per_page=0", "per_page"),
+    ("q=oil&per_page=ten", "per_page"),
+    ("q=oil&sort=bogus", "sort"),
+    ("q=oil&from=2024-13", "from"),
+    ("q=oil&from=yesterday", "from"),
+    ("q=oil&to=2024-02-30", "to"),
+    ("q=oil&from=1988&to=1987", "from"),
+    ("q=oil&page=101&per_page=100", "page"),  # beyond the 10,000-result window
+    ("q=" + "oil " * 1000, "q"),  # 3,000 characters
+    ("q=a*", "q"),
+])
+def test_bad_parameters_are_400_naming_the_parameter(client, openapi, query, param):
+    response = client.get("/api/search?" + query)
+    assert_error(response, 400, "bad_request", param)
+    conforms(openapi, "Error", response.get_json())
+
+
+# ------------------------------------------------------------- articles
+
+def test_article_with_highlights(client, openapi):
+    response = client.get(f"/api/articles/{SEED_ID}?q=hot phases of the war")
+    assert response.status_code == 200
+    article = response.get_json()
+    conforms(openapi, "Article", article)
+    assert article["id"] == SEED_ID and article["source"] == "ICARO Media Group"
+    assert "<mark>Hot</mark>" in article["title_html"] and "<mark>" in article["body_html"]
+    assert "<mark>" not in client.get(f"/api/articles/{SEED_ID}").get_json()["body_html"]
+
+
+@pytest.mark.parametrize("article_id", [NESTED_ID, DOTTED_ID, ODD_CHARS_ID])
+def test_ids_with_slashes_and_odd_characters(client, article_id):
+    response = client.get("/api/articles/" + quote(article_id, safe=""))
+    assert response.status_code == 200
+    assert response.get_json()["id"] == article_id
+
+
+def test_nested_path_id_with_plain_slashes(client):
+    assert client.get("/api/articles/" + quote(NESTED_ID)).get_json()["author"] == "Pat Example"
+
+
+@pytest.mark.parametrize("path", ["/api/articles/no-such-article", "/api/articles/..%2F..%2Fetc%2Fpasswd",
+                                  "/api/articles/../../etc/passwd", "/api/articles/no-such/related"])
+def test_unknown_articles_are_404(client, path):
+    assert_error(client.get(path), 404, "not_found")
+
+
+def test_related(client, openapi):
+    response = client.get("/api/articles/1/related")
+    data = response.get_json()
+    conforms(openapi, "RelatedArticles", data)
+    assert data["id"] == "1" and 1 <= len(data["related"]) <= 5
+    assert "1" not in {h["id"] for h in data["related"]}
+
+
+def test_article_query_over_the_limit_is_400(client):
+    assert_error(client.get(f"/api/articles/{SEED_ID}?q=" + "x" * 2001), 400, "bad_request", "q")
+
+
+# ------------------------------------------------------ hostile content
+
+def test_hostile_markup_comes_out_inert(client):
+    hits = client.get("/api/search?q=quokka").get_json()["hits"]
+    assert hits and hits[0]["id"] == HOSTILE_ID
+    article = client.get(f"/api/articles/{HOSTILE_ID}?q=quokka census").get_json()
+    for html in (hits[0]["title_html"], hits[0]["snippet_html"], article["title_html"], article["body_html"]):
+        assert not ONLY_MARK_TAGS.search(html), html
+        assert "&lt;script&gt;" in html or "&lt;img" in html or "&lt;b&gt;" in html
+    assert "<mark>" in article["body_html"]
+
+
+# ---------------------------------------------------------- health, 503
+
+def test_health(client, openapi, web_index):
+    response = client.get("/api/health")
+    data = response.get_json()
+    conforms(openapi, "Health", data)
+    info = index_info(LiveIndex(web_index))
+    assert data["status"] == "ok"
+    assert (data["articles"], data["generation"]) == (info["articles"], info["generation"])
+    assert data["schema_version"] == info["schema_version"] and data["analyzer_version"]
+
+
+def test_no_index_is_503_everywhere(tmp_path, openapi):
+    client = create_app({"INDEX": str(tmp_path / "empty"), "TESTING": True}).test_client()
+    for path in ("/api/health", "/api/search?q=oil", "/api/articles/1", "/api/articles/1/related"):
+        response = client.get(path)
+        error = assert_error(response, 503, "no_index")
+        conforms(openapi, "Error", response.get_json())
+        assert "newsindex reindex" in error["message"]
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_damaged_index_is_503(tmp_path):
+    (tmp_path / "ix").mkdir()
+    (tmp_path / "ix" / "CURRENT").write_text("not-a-generation\n")
+    client = create_app({"INDEX": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    assert_error(client.get("/api/health"), 503, "index_unreadable")
+
+
+def test_a_reindex_between_two_requests_is_served_without_restart(tmp_path):
+    first = write_jsonl(tmp_path / "one" / "a.jsonl", [{"id": "a1", "title": "Aardvark", "body": "An aardvark."}])
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [first.parent])
+    client = create_app({"INDEX": str(index_dir), "TESTING": True}).test_client()
+    assert client.get("/api/search?q=bandicoot").get_json()["total"] == 0
+    assert client.get("/api/health").get_json()["articles"] == 1
+    second = write_jsonl(tmp_path / "two" / "b.jsonl", [{"id": "b1", "title": "Bandicoot", "body": "A bandicoot."}])
+    reindex(index_dir, [first.parent, second.parent])
+    assert [h["id"] for h in client.get("/api/search?q=bandicoot").get_json()["hits"]] == ["b1"]
+    assert client.get("/api/health").get_json()["articles"] == 2
+    assert client.get("/api/articles/b1").status_code == 200
+
+
+# ------------------------------------------------------- HTTP-level errors
+
+def test_unknown_route_is_json_404(client):
+    error = assert_error(client.get("/api/nothing/here"), 404, "not_found")
+    assert "/api/nothing/here" in error["message"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_wrong_method_is_json_405_with_allow(client, method):
+    response = client.open("/api/search?q=oil", method=method)
+    assert_error(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_head_works(client):
+    assert client.head("/api/search?q=oil").status_code == 200
+
+
+def test_request_body_over_the_limit_is_413(client):
+    assert_error(client.get("/api/search?q=oil", data=b"x" * (65 * 1024)), 413, "payload_too_large")
+
+
+def test_address_over_the_limit_is_414(client, app):
+    long_value = "y" * (app.config["MAX_URL_BYTES"] + 1)
+    assert_error(client.get(f"/api/search?q=oil&pad={long_value}"), 414, "uri_too_long")
+
+
+def test_long_non_latin_query_within_the_limit_is_not_414(client, app):
+    query = "ж" * app.config["MAX_QUERY_CHARS"]  # 2,000 characters, 12,000 bytes percent-encoded
+    assert client.get(f"/api/search?q={query}").status_code == 200
+
+
+def test_unexpected_exceptions_are_json_500_without_internals(web_index, caplog):
+    app = create_app({"INDEX": str(web_index), "TESTING": True})
+    app.add_url_rule("/api/explode", "explode", lambda: 1 / 0)
+    response = app.test_client().get("/api/explode")
+    error = assert_error(response, 500, "internal")
+    assert "ZeroDivision" not in error["message"] and "division" not in response.get_data(as_text=True)
+    assert "ZeroDivisionError" in caplog.text  # logged for the operator
+
+
+# ------------------------------------------------------------- headers
+
+def test_security_headers_on_api_responses(client):
+    for response in (client.get("/api/search?q=oil"), client.get("/api/nope"), client.post("/api/health")):
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer")
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_cors_is_off_by_default(web_index, monkeypatch):
+    monkeypatch.delenv("NEWSINDEX_CORS_ORIGINS", raising=False)
+    client = create_app({"INDEX": str(web_index), "TESTING": True}).test_client()
+    response = client.get("/api/health", headers={"Origin": "https://elsewhere.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_from_the_environment(web_index, monkeypatch):
+    monkeypatch.setenv("NEWSINDEX_CORS_ORIGINS", "https://a.example, https://b.example")
+    client = create_app({"INDEX": str(web_index), "TESTING": True}).test_client()
+    allowed = client.get("/api/search?q=oil", headers={"Origin": "https://b.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://b.example"
+    assert "Origin" in allowed.headers["Vary"]
+    refused = client.get("/api/search?q=oil", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    page = client.get("/", headers={"Origin": "https://a.example"})
+    assert "Access-Control-Allow-Origin" not in page.headers
+    preflight = client.options("/api/search", headers={"Origin": "https://a.example",
+                                                        "Access-Control-Request-Method": "GET",
+                                                        "Access-Control-Request-Headers": "Accept"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://a.example"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "Accept"
+
+
+def test_cors_any_origin(web_index):
+    client = create_app({"INDEX": str(web_index), "TESTING": True, "CORS_ORIGINS": "*"}).test_client()
+    response = client.get("/api/health", headers={"Origin": "https://anyone.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# ------------------------------------------------------------- OpenAPI
+
+def test_openapi_is_valid_3_1(openapi):
+    assert openapi["openapi"].startswith("3.1")
+    validate_openapi(openapi)
+
+
+def test_openapi_describes_every_route(app, openapi):
+    documented = set(openapi["paths"])
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<[^>]+>", "{id}", rule.rule)  # the only variable part is an article id
+        assert path in documented, f"{rule.rule} is not in /api/openapi.json"
+        assert "get" in openapi["paths"][path]
+
+
+def test_openapi_states_the_enforced_limits(openapi, app):
+    params = openapi["components"]["parameters"]
+    assert params["per_page"]["schema"] == {"type": "integer", "minimum": 1,
+                                            "maximum": app.config["MAX_PER_PAGE"],
+                                            "default": app.config["PER_PAGE"]}
+    assert params["page"]["schema"]["minimum"] == 1
+    assert params["sort"]["schema"]["enum"] == ["relevance", "newest", "oldest"]
+    assert params["source"]["explode"] is True and params["source"]["schema"]["type"] == "array"
+    assert params["q"]["schema"]["maxLength"] == app.config["MAX_QUERY_CHARS"]
+    pattern = re.compile(params["from"]["schema"]["pattern"])
+    assert all(pattern.search(v) for v in ("", "2024", "2024-03", "2024-03-01"))
+    assert not any(pattern.search(v) for v in ("2024-13", "24", "2024/03", " 2024"))
+
+
+def test_every_api_error_status_is_documented_with_the_error_schema(openapi):
+    for path, operations in openapi["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        responses = operations["get"]["responses"]
+        assert {"413", "414", "500"} <= set(responses)
+        for status, response in responses.items():
+            if status != "200":
+                name = response["$ref"].rsplit("/", 1)[1]
+                schema = openapi["components"]["responses"][name]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_documented_examples_agree_with_the_server(client, openapi):
+    """Boundary values the document allows are accepted; the ones it forbids are refused."""
+    assert client.get("/api/search?q=oil&per_page=100&page=100").status_code == 200
+    assert client.get("/api/search?q=oil&per_page=100&page=101").status_code == 400
+    assert client.get("/api/search?q=oil&from=&to=").status_code == 200
+    assert client.get("/api/search?q=" + "x" * 2000).status_code == 200
+    assert client.get("/api/search?q=oil&source=").status_code == 200
+    published = client.get("/api/search?q=oil").get_json()["hits"][0]["published"]
+    assert datetime.fromisoformat(published.replace("Z", "+00:00")).tzinfo is not None
+
+
+
+# ------------------------------------------------------------- any input
+
+PARAM_VALUES = st.one_of(st.text(max_size=40), st.integers(-5, 20_000).map(str), st.sampled_from(
+    ["", "relevance", "newest", "oldest", "1987", "1987-03", "1987-03-15", "2024-02-30", "Reuters", "*", '"']))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(q=st.text(max_size=60), extra=st.dictionaries(
+    st.sampled_from(["page", "per_page", "sort", "source", "from", "to", "other"]), PARAM_VALUES, max_size=4))
+def test_any_search_request_gets_a_documented_answer(app, openapi, q, extra):
+    response = app.test_client().get("/api/search", query_string={"q": q, **extra})
+    assert response.mimetype == "application/json"
+    if response.status_code == 200:
+        conforms(openapi, "SearchResults", response.get_json())
+    else:
+        assert response.status_code == 400, response.get_json()
+        conforms(openapi, "Error", response.get_json())

@@ -1,0 +1,141 @@
+"""The site in a real headless Chromium (Debian's), against a real gunicorn server.
+
+Without /usr/bin/chromium the tests are skipped, except on CI (CI=true),
+where they fail: CI must run them. Screenshots go to test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SEED_ID
+from tests.servers import Server, build_web_index
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = REPO / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI must run the browser tests")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with Server(build_web_index(tmp_path_factory.mktemp("browser")), workers=2) as running:
+        yield running
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh tab that records console errors, page errors and dialogs; none may happen."""
+    context = chromium.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console {m.type}: {m.text}"))
+    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+def screenshot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_search_facet_and_article_flow(page, server):
+    page.goto(server.url)
+    assert page.evaluate("document.activeElement.id") == "q"  # autofocus
+    page.keyboard.type("cocoa")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=cocoa"))
+    assert page.locator(".hits mark").count() > 0
+    assert page.locator("#q").input_value() == "cocoa"
+    screenshot(page, "results")
+
+    page.locator(".facet-link", has_text="Reuters").click()
+    page.wait_for_url(re.compile(r"source=Reuters"))
+    assert page.locator(".facet-link.is-selected", has_text="Reuters").count() == 1
+    assert page.locator(".hit").count() > 0
+
+    title = page.locator(".hit-title a").first
+    title.click()
+    page.wait_for_url(re.compile(r"/articles/.+\?q=cocoa"))
+    assert page.locator(".article-body mark, .article-title mark").count() > 0
+    assert page.locator(".related li").count() > 0
+    screenshot(page, "article")
+
+    page.locator(".kicker a").click()  # back to the results
+    page.wait_for_url(re.compile(r"/search\?q=cocoa"))
+
+
+def test_timeline_bars_filter_to_their_period(page, server):
+    page.goto(server.url + "search?q=oil&from=1987&to=1987")
+    bars = page.locator("svg.timeline-chart a")
+    assert bars.count() >= 2
+    bars.first.click()
+    page.wait_for_url(re.compile(r"from=1987-\d\d&to=1987-\d\d"))
+    assert page.locator(".hit").count() > 0
+
+
+def test_keyboard_only(page, server):
+    page.goto(server.url + "help")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto(server.url + "search?q=oil")
+    page.focus("#q")
+    page.keyboard.press("Tab")  # to the search button
+    page.keyboard.press("Tab")  # then into the results' controls
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+
+
+def test_hostile_articles_do_nothing(page, server):
+    for path in ("search?q=quokka", "articles/hostile-1?q=quokka"):
+        page.goto(server.url + path)
+        assert page.locator("main script, main img, main svg[onload]").count() == 0
+        assert "<script>alert(1)</script>" in page.locator("main").inner_text()
+    # the page fixture fails the test if an alert dialog opened
+
+
+def test_error_page_and_phone_layout(chromium, server):
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: m.type == "error" and "status of 400" not in m.text and problems.append(m.text))
+    try:
+        response = tab.goto(server.url + "search?q=oil&page=0")
+        assert response.status == 400
+        assert "page must be" in tab.locator("[role=alert]").inner_text()
+        tab.goto(server.url + "search?q=oil+prices&from=1987&to=1987")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+        screenshot(tab, "results-phone")
+        tab.goto(server.url + f"articles/{SEED_ID}?q=hot+phase+of+the+war")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(tab, "article-phone")
+    finally:
+        context.close()
+    assert not problems, problems

@@ -1,0 +1,133 @@
+"""The search site and JSON API: a thin Flask layer over :mod:`indexer.search`.
+
+One :class:`~indexer.store.LiveIndex` per app (so per gunicorn worker) serves
+every request; it notices a reindex made by another process by itself, so the
+server never needs a restart. The app only reads the index and never imports
+Whoosh.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, abort, current_app, request
+from werkzeug.routing import PathConverter
+
+from indexer import config as settings
+from indexer.errors import NewsindexError
+from indexer.search import warm
+from indexer.store import LiveIndex
+
+from . import errors
+
+EXTENSION = "newsindex"
+MAX_CONTENT_LENGTH = 64 * 1024  # every endpoint is a GET: a body is never read
+BYTES_PER_QUERY_CHAR = 12  # a 4-byte UTF-8 character, percent-encoded
+URL_OVERHEAD_BYTES = 4096  # the path and the parameters other than q
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "img-src 'self' data:", "object-src 'none'", "frame-ancestors 'none'",
+    "form-action 'self'", "base-uri 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+CORS_MAX_AGE_SECONDS = 600
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The WSGI app: settings from ``NEWSINDEX_*`` (see :mod:`indexer.config`), then ``config``.
+
+    Config keys are the setting names upper-cased (``INDEX``, ``PER_PAGE``,
+    ``MAX_PER_PAGE``, ``MAX_QUERY_CHARS``, ``CORS_ORIGINS`` …) plus Flask's own.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping({name.upper(): setting.value() for name, setting in settings.SETTINGS.items()})
+    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, DEBUG=False)  # FLASK_DEBUG must not turn it on
+    app.config.update(config or {})
+    app.config["MAX_URL_BYTES"] = app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
+    app.json.sort_keys = False  # keep the documented field order
+    # Article ids are file paths; "a//b" must reach the view as it is, not be redirected.
+    app.url_map.merge_slashes = False
+    app.url_map.converters["article_id"] = ArticleIdConverter
+    app.extensions[EXTENSION] = LiveIndex(app.config["INDEX"])
+
+    from . import api, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix=api.PREFIX)
+    errors.register(app)
+    app.before_request(_refuse_oversized_requests)
+    app.after_request(_add_security_headers)
+    app.after_request(_add_cors_headers)
+    return app
+
+
+class ArticleIdConverter(PathConverter):
+    """Article ids are relative paths: their slashes stay readable in links, except next to a
+    '.' or '..' segment, which a browser would resolve away, so those ids go fully encoded."""
+
+    def to_url(self, value: str) -> str:
+        if any(part in (".", "..") for part in str(value).split("/")):
+            return quote(str(value), safe="")
+        return super().to_url(value)
+
+
+def live_index() -> LiveIndex:
+    """The app's index handle (one per process, shared by its requests)."""
+    return current_app.extensions[EXTENSION]
+
+
+def warm_index(app: Flask) -> None:
+    """Pay the first search's start-up cost now rather than on a visitor's request.
+
+    Warming is only an optimisation, so it never stops a worker from starting:
+    without a usable index the app answers 503 until a reindex creates one,
+    and an unexpected failure is logged and left to the requests to report.
+    """
+    try:
+        warm(app.extensions[EXTENSION])
+    except NewsindexError as exc:
+        app.logger.info("newsindex: not warmed: %s", exc)  # the requests answer 503 saying why
+    except Exception:
+        app.logger.exception("newsindex: warming the index failed")
+
+
+def _refuse_oversized_requests() -> None:
+    """GET requests only: a long URL or any sizeable body is a mistake or an attack."""
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413, description=f"the request body is over {current_app.config['MAX_CONTENT_LENGTH'] // 1024} KB; "
+                               f"this service only answers GET requests without a body")
+    url_bytes = len(request.path.encode("utf-8", "surrogateescape")) + len(request.query_string)
+    if url_bytes > current_app.config["MAX_URL_BYTES"]:
+        abort(414, description=f"the address is {url_bytes:,} bytes long; the limit is "
+                               f"{current_app.config['MAX_URL_BYTES']:,}: shorten the query")
+
+
+def _add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _add_cors_headers(response):
+    """Allow configured origins to call /api/ from a browser (CORS is off unless configured)."""
+    origin = request.headers.get("Origin")
+    allowed = [o.strip() for o in current_app.config["CORS_ORIGINS"].split(",") if o.strip()]
+    if not errors.is_api_request() or not allowed:
+        return response
+    response.vary.add("Origin")
+    if not origin or ("*" not in allowed and origin not in allowed):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            response.headers["Access-Control-Allow-Headers"] = requested
+        response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
+    return response

@@ -1,0 +1,47 @@
+"""The JSON API under /api/: the library's own dictionaries, described by /api/openapi.json."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.search import get_article, index_info, related
+
+from . import live_index
+from .errors import article_not_found
+from .openapi import openapi_document
+from .params import highlight_query, parse_search_args
+
+PREFIX = "/api"
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/search")
+def search():
+    params = parse_search_args(request.args, current_app.config)
+    return jsonify(params.run(live_index()).to_dict())
+
+
+@bp.get("/articles/<article_id:article_id>")
+def article(article_id: str):
+    view = get_article(live_index(), article_id, highlight_query(request.args, current_app.config))
+    if view is None:
+        article_not_found(article_id)
+    return jsonify(view.to_dict())
+
+
+@bp.get("/articles/<article_id:article_id>/related")
+def related_articles(article_id: str):
+    hits = related(live_index(), article_id)
+    if hits is None:
+        article_not_found(article_id)
+    return jsonify({"id": article_id, "related": [hit.to_dict() for hit in hits]})
+
+
+@bp.get("/health")
+def health():
+    """200 while a usable index is served; 503 (the error shape) while there is none."""
+    return jsonify({"status": "ok", **index_info(live_index())})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app.config))

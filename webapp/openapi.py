@@ -1,0 +1,222 @@
+"""The OpenAPI 3.1 document served at /api/openapi.json.
+
+Built from the same constants that :mod:`webapp.params` enforces and the
+library's own limits, so the limits it states are the limits applied. It
+describes every route of the app (the HTML pages too, as ``text/html``)
+except ``/static/``; response schemas are closed (``additionalProperties:
+false``) so a field added to a library ``to_dict()`` shows up as a failing
+test until it is documented here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import indexer
+from indexer.search import MAX_RESULT_WINDOW, SORTS
+
+from .params import DATE_PATTERN, DEFAULT_SORT, MAX_PAGE
+
+JSON = "application/json"
+HTML = "text/html"
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+
+RESPONSE_NAMES = {"400": "BadRequest", "404": "NotFound", "413": "PayloadTooLarge", "414": "URITooLong",
+                  "500": "InternalError", "503": "NoUsableIndex"}
+ERROR_STATUSES = {
+    "400": "A parameter is wrong; `error.param` names it and `error.message` says why.",
+    "404": "No such article, or no such route.",
+    "413": "The request carries a body larger than allowed (every operation is a GET and reads none).",
+    "414": "The address (path and query string) is longer than allowed; the message gives the limit.",
+    "500": "An unexpected error (logged on the server); the message gives no internals.",
+    "503": "No usable index: not built yet, damaged, or built by another version. "
+           "`error.code` is `no_index`, `index_unreadable` or `index_version`.",
+}
+
+
+def openapi_document(config: Mapping) -> dict:
+    """The whole document, with the limits configured for this app."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "newsindex",
+            "version": indexer.__version__,
+            "description": (
+                "Full-text search over a news archive. Every operation is a GET; unknown query "
+                "parameters are ignored; dates are ISO 8601 (UTC). Errors are always "
+                "`{\"error\": {\"code\", \"message\"}}` under /api/ (405 with an `Allow` header for "
+                "other methods). Article ids are relative file paths and may contain `/`."),
+        },
+        "tags": [{"name": "api", "description": "JSON"},
+                 {"name": "pages", "description": "The web site (HTML, works without JavaScript)"}],
+        "paths": {**_api_paths(), **_page_paths()},
+        "components": {
+            "parameters": _parameters(config),
+            "schemas": _schemas(config),
+            "responses": {RESPONSE_NAMES[status]: _json_response(text, "Error")
+                          for status, text in ERROR_STATUSES.items()},
+        },
+    }
+
+
+def _api_paths() -> dict:
+    search_params = ["q", "page", "per_page", "sort", "source", "from", "to"]
+    return {
+        "/api/search": {"get": _operation(
+            "searchArticles", "Search the archive",
+            "Ranked, highlighted results with facets. `page` × `per_page` may not exceed "
+            f"{MAX_RESULT_WINDOW:,}; `from` after `to` is a 400.",
+            search_params, "SearchResults", ["400", "413", "414", "500", "503"])},
+        "/api/articles/{id}": {"get": _operation(
+            "getArticle", "One article", "The whole article; the terms of `q` are marked in the *_html fields.",
+            ["id", "highlight"], "Article", ["400", "404", "413", "414", "500", "503"])},
+        "/api/articles/{id}/related": {"get": _operation(
+            "getRelatedArticles", "Articles like this one", "Up to 5 articles most like this one, best first.",
+            ["id"], "RelatedArticles", ["404", "413", "414", "500", "503"])},
+        "/api/health": {"get": _operation(
+            "getHealth", "Is an index being served?", "200 while a usable index is served, 503 otherwise.",
+            [], "Health", ["413", "414", "500", "503"])},
+        "/api/openapi.json": {"get": _operation(
+            "getOpenAPI", "This document", "The OpenAPI 3.1 description of this service.",
+            [], "OpenAPIDocument", ["413", "414", "500"])},
+    }
+
+
+def _page_paths() -> dict:
+    html_errors = ["413", "414", "500", "503"]
+    return {
+        "/": {"get": _page("homePage", "Home: the search box and how many articles are indexed", [],
+                           html_errors)},
+        "/search": {"get": _page("searchPage", "Results page (no q and no filter: the bare search page)",
+                                 ["q", "page", "per_page", "sort", "source", "from", "to"],
+                                 ["400", *html_errors])},
+        "/articles/{id}": {"get": _page("articlePage", "One article with related articles",
+                                        ["id", "highlight"], ["400", "404", *html_errors])},
+        "/help": {"get": _page("helpPage", "How to write queries", [], ["413", "414", "500"])},
+    }
+
+
+def _operation(operation_id: str, summary: str, description: str, params: list[str], schema: str,
+               errors: list[str]) -> dict:
+    return {
+        "operationId": operation_id, "tags": ["api"], "summary": summary, "description": description,
+        "parameters": [_ref("parameters", p) for p in params],
+        "responses": {"200": _json_response("OK", schema),
+                      **{status: _ref("responses", RESPONSE_NAMES[status]) for status in errors}},
+    }
+
+
+def _page(operation_id: str, summary: str, params: list[str], errors: list[str]) -> dict:
+    def page(description: str) -> dict:
+        return {"description": description, "content": {HTML: {"schema": {"type": "string"}}}}
+
+    return {
+        "operationId": operation_id, "tags": ["pages"], "summary": summary,
+        "parameters": [_ref("parameters", p) for p in params],
+        "responses": {"200": page("The page"),
+                      **{status: page(f"An error page in the site's layout (HTTP {status})")
+                         for status in errors}},
+    }
+
+
+def _parameters(config: Mapping) -> dict:
+    query = {"type": "string", "maxLength": config["MAX_QUERY_CHARS"]}
+    date = {"type": "string", "pattern": DATE_PATTERN}
+    return {
+        "q": {"name": "q", "in": "query", "schema": query,
+              "description": "The query, in the query language described at /help. Empty or missing: "
+                             "every article the filters allow (by relevance, that is newest first)."},
+        "highlight": {"name": "q", "in": "query", "schema": query,
+                      "description": "A query whose terms to mark in title_html and body_html."},
+        "page": {"name": "page", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                 "description": f"Page of results; page × per_page ≤ {MAX_RESULT_WINDOW:,}."},
+        "per_page": {"name": "per_page", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": config["MAX_PER_PAGE"],
+                                "default": config["PER_PAGE"]},
+                     "description": "Results per page."},
+        "sort": {"name": "sort", "in": "query",
+                 "schema": {"type": "string", "enum": list(SORTS), "default": DEFAULT_SORT},
+                 "description": "Order of results; the dates sorts put undated articles last."},
+        "source": {"name": "source", "in": "query", "style": "form", "explode": True,
+                   "schema": {"type": "array", "items": {"type": "string"}},
+                   "description": "Only articles from these sources (repeat the parameter for several)."},
+        "from": {"name": "from", "in": "query", "schema": date,
+                 "description": "Published on or after this day, month (its first day) or year (UTC)."},
+        "to": {"name": "to", "in": "query", "schema": date,
+               "description": "Published on or before this day, month (its last day) or year (UTC)."},
+        "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+               "description": "The article's id: the id given in its source file, or the file's path relative "
+                              "to the source folder. Slashes may be sent as they are or as %2F; an id ending "
+                              "in /related is read as the related-articles address."},
+    }
+
+
+def _schemas(config: Mapping) -> dict:
+    facet_list = {"type": "array", "items": _ref("schemas", "FacetValue")}
+    return {
+        "Error": _object({
+            "error": _object({
+                "code": {"type": "string", "description": "Stable, machine-readable (e.g. bad_request)."},
+                "message": {"type": "string", "description": "One sentence for a person."},
+                "param": {"type": "string", "description": "The request parameter at fault."},
+            }, optional=["param"]),
+        }),
+        "Hit": _object({
+            "id": {"type": "string"}, "title": {"type": "string"}, "source": {"type": "string"},
+            "published": NULLABLE_DATETIME, "url": NULLABLE_STRING, "author": NULLABLE_STRING,
+            "score": {"type": "number"},
+            "title_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
+            "snippet_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
+        }),
+        "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
+        "Facets": _object({
+            "source": facet_list,
+            "year": facet_list,
+            "month": {**facet_list, "description": "Only when both from and to are given, "
+                                                   "at most about three years apart (values YYYY-MM)."},
+        }, optional=["month"]),
+        "SearchResults": _object({
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": config["MAX_PER_PAGE"]},
+            "pages": {"type": "integer", "minimum": 1},
+            "sort": {"type": "string", "enum": list(SORTS)},
+            "took_ms": {"type": "number", "minimum": 0},
+            "hits": {"type": "array", "items": _ref("schemas", "Hit"), "maxItems": config["MAX_PER_PAGE"]},
+            "facets": _ref("schemas", "Facets"),
+            "suggestion": {**NULLABLE_STRING, "description": "A corrected query (“did you mean”)."},
+            "corrected_from": {**NULLABLE_STRING,
+                               "description": "Set when nothing matched `query` and `suggestion` was searched."},
+            "notices": {"type": "array", "items": {"type": "string"},
+                        "description": "What the search did with the query, for a person."},
+        }),
+        "Article": _object({
+            "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
+            "source": {"type": "string"}, "published": NULLABLE_DATETIME, "url": NULLABLE_STRING,
+            "author": NULLABLE_STRING, "topics": {"type": "array", "items": {"type": "string"}},
+            "title_html": {"type": "string"}, "body_html": {"type": "string"},
+        }),
+        "RelatedArticles": _object({"id": {"type": "string"},
+                                    "related": {"type": "array", "items": _ref("schemas", "Hit")}}),
+        "Health": _object({
+            "status": {"const": "ok"}, "articles": {"type": "integer", "minimum": 0},
+            "generation": {"type": "string"}, "schema_version": {"type": "integer"},
+            "analyzer_version": {"type": "integer"}, "built": NULLABLE_STRING,
+        }),
+        "OpenAPIDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
+    }
+
+
+def _object(properties: dict, optional: list[str] = ()) -> dict:
+    return {"type": "object", "properties": properties, "additionalProperties": False,
+            "required": [name for name in properties if name not in optional]}
+
+
+def _json_response(description: str, schema: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": _ref("schemas", schema)}}}
+
+
+def _ref(kind: str, name: str) -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}

@@ -1,0 +1,64 @@
+"""The web site: server-rendered pages that work without JavaScript."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from indexer.search import QueryError, get_article, index_info, related
+
+from . import live_index, present
+from .chart import timeline
+from .errors import article_not_found
+from .params import DATE_PATTERN, SearchParams, highlight_query, parse_search_args
+
+bp = Blueprint("pages", __name__)
+
+EXAMPLE_QUERIES = ("cocoa", "oil prices", '"hot phase of the war"', "nego*", "title:wheat -soviet",
+                   "+coffee published:1987-03")
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", info=index_info(live_index()), examples=EXAMPLE_QUERIES)
+
+
+@bp.get("/search")
+def search():
+    """Results; the bare search page when there is neither a query nor a filter (with only filters,
+    every article they allow); a query that cannot run is a 400 on the same page."""
+    try:
+        params = parse_search_args(request.args, current_app.config)
+        results = params.run(live_index()) if params.query.strip() or params.filtered else None
+    except QueryError as error:
+        return render_template("search.html", error=error, params=None, results=None), 400
+    chart = timeline(results, params.filters.date_from, params.filters.date_to)
+    return render_template("search.html", error=None, params=params, results=results, chart=chart)
+
+
+@bp.get("/articles/<article_id:article_id>")
+def article(article_id: str):
+    query = highlight_query(request.args, current_app.config)
+    view = get_article(live_index(), article_id, query)
+    if view is None:
+        article_not_found(article_id)
+    return render_template("article.html", article=view, query=query,
+                           related=related(live_index(), article_id) or [])
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("help.html")
+
+
+@bp.app_template_global()
+def search_url(params: SearchParams, **changes) -> str:
+    return url_for("pages.search", **params.url_args(**changes))
+
+
+@bp.app_context_processor
+def page_constants() -> dict:
+    return {"DATE_PATTERN": DATE_PATTERN.strip("^$")}
+
+
+for _filter in (present.number, present.long_date, present.iso_date, present.paragraphs, present.message,
+                present.page_numbers, present.external_url):
+    bp.add_app_template_filter(_filter)

@@ -1,0 +1,141 @@
+"""Request parameters to :func:`indexer.search.search` arguments, for the pages and the API.
+
+Both read the same parameters with the same meaning and the same 400
+messages, and the OpenAPI document describes them from the constants here,
+so what the document promises is what is enforced, even where no search
+runs (the search page with an empty q). What only a search can tell (from
+after to, paging past the result window, a query it cannot run) is left to
+the library, which raises :class:`~indexer.search.QueryError` naming the
+parameter.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MultiDict
+
+from indexer.search import MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search
+from indexer.store import LiveIndex
+
+DEFAULT_SORT = "relevance"
+#: from/to: a year, a month or a day (the library also reads them this way).
+DATE_PATTERN = r"^([1-9][0-9]{3}(-(0?[1-9]|1[0-2])(-(0?[1-9]|[12][0-9]|3[01]))?)?)?$"
+INTEGER_PATTERN = re.compile(r"-?[0-9]+")
+MAX_INTEGER_DIGITS = 9
+MAX_PAGE = MAX_RESULT_WINDOW  # with per_page=1; larger products are refused by search()
+URL_NAMES = {"date_from": "from", "date_to": "to"}
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """One search as the request asked for it; ``date_from``/``date_to`` as typed, for forms and links."""
+
+    query: str
+    page: int
+    per_page: int
+    sort: str
+    filters: SearchFilters
+    date_from: str
+    date_to: str
+    default_per_page: int
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.filters.sources
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to)
+
+    def run(self, index: LiveIndex) -> SearchResults:
+        return search(index, self.query, page=self.page, per_page=self.per_page,
+                      filters=self.filters, sort=self.sort)
+
+    def url_args(self, **changes) -> dict:
+        """Query-string arguments for this search with ``changes``, defaults left out.
+
+        ``changes`` use the URL's names, except ``date_from``/``date_to`` for
+        from/to. Any change but ``page`` starts again from the first page.
+        """
+        args = {"q": self.query, "page": self.page if set(changes) <= {"page"} else 1,
+                "per_page": self.per_page, "sort": self.sort, "source": list(self.sources),
+                "from": self.date_from, "to": self.date_to}
+        args.update({URL_NAMES.get(k, k): v for k, v in changes.items()})
+        defaults = {"page": 1, "per_page": self.default_per_page, "sort": DEFAULT_SORT}
+        return {k: v for k, v in args.items() if v not in ("", [], (), None) and defaults.get(k) != v}
+
+    def toggled_source(self, source: str) -> list[str]:
+        """The sources with ``source`` added, or removed if it was there."""
+        if source in self.sources:
+            return [s for s in self.sources if s != source]
+        return [*self.sources, source]
+
+    def covers(self, date_from: str, date_to: str) -> bool:
+        """Whether the date filter is exactly this period (to mark it as the current one)."""
+        return (self.filters.date_from, self.filters.date_to) == (
+            parse_day(date_from, "from"), parse_day(date_to, "to", end=True))
+
+
+def parse_search_args(args: MultiDict, config: Mapping) -> SearchParams:
+    """Read and check q, page, per_page, sort, source (repeatable), from and to; ignore the rest.
+
+    An empty q is valid: the library then lists every article the filters allow.
+    """
+    query = args.get("q", "")
+    _check_query_length(query, config)
+    date_from, date_to = _date_text(args, "from"), _date_text(args, "to")
+    return SearchParams(
+        query=query,
+        page=_whole_number(args, "page", 1, 1, MAX_PAGE),
+        per_page=_whole_number(args, "per_page", config["PER_PAGE"], 1, config["MAX_PER_PAGE"]),
+        sort=_choice(args, "sort", DEFAULT_SORT, SORTS),
+        filters=SearchFilters(sources=tuple(dict.fromkeys(s for s in args.getlist("source") if s)),
+                              date_from=parse_day(date_from, "from"),
+                              date_to=parse_day(date_to, "to", end=True)),
+        date_from=date_from,
+        date_to=date_to,
+        default_per_page=config["PER_PAGE"],
+    )
+
+
+def highlight_query(args: MultiDict, config: Mapping) -> str | None:
+    """The optional ``q`` whose terms an article view highlights."""
+    query = args.get("q") or None
+    if query:
+        _check_query_length(query, config)
+    return query
+
+
+def _check_query_length(query: str, config: Mapping) -> None:
+    limit = config["MAX_QUERY_CHARS"]
+    if len(query) > limit:
+        raise QueryError(f"q is {len(query):,} characters long; the limit is {limit:,}: shorten the query", "q")
+
+
+def _whole_number(args: MultiDict, name: str, default: int, lowest: int, highest: int) -> int:
+    raw = args.get(name)
+    if raw is None:
+        return default
+    if not INTEGER_PATTERN.fullmatch(raw):
+        raise QueryError(f"{name} must be a whole number (got {raw[:20]!r})", name)
+    value = int(raw) if len(raw.lstrip("-")) <= MAX_INTEGER_DIGITS else None
+    if value is None or not lowest <= value <= highest:
+        raise QueryError(f"{name} must be between {lowest:,} and {highest:,} (got {raw[:20]})", name)
+    return value
+
+
+def _choice(args: MultiDict, name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = args.get(name, default)
+    if value not in choices:
+        raise QueryError(f"{name} must be one of {', '.join(choices)} (got {value[:20]!r})", name)
+    return value
+
+
+def _date_text(args: MultiDict, name: str) -> str:
+    value = args.get(name, "")
+    if not re.fullmatch(DATE_PATTERN, value):
+        raise QueryError(f"{name} must be a date like 2024, 2024-03 or 2024-03-01 (got {value[:40]!r})", name)
+    return value
+
