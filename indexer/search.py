@@ -707,7 +707,7 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     years_of = corpus.years[result.facet_masks["year"]]
     years = Counter(years_of[years_of > 0].tolist())
     facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
-              "year": [FacetValue(str(y), c) for y, c in sorted(years.items())]}
+              "year": [FacetValue(f"{y:04d}", c) for y, c in sorted(years.items())]}
     narrow_filter = filters.date_from and filters.date_to and \
         (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS
     matched_years = [int(f.value) for f in facets["year"]]

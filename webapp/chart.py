@@ -79,7 +79,7 @@ def _years(facet: list[FacetValue]) -> list[tuple[str, int]]:
         return []
     first, last = min(found), max(found)
     years = range(first, last + 1) if last - first < MAX_FILLED_YEARS else sorted(found)
-    return [(str(y), found.get(y, 0)) for y in years]
+    return [(f"{y:04d}", found.get(y, 0)) for y in years]
 
 
 def _layout(unit: str, counts: list[tuple[str, int]]) -> list[Bar]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import indexer
-from indexer.search import MAX_RESULT_WINDOW, SORTS
+from indexer.search import MAX_RESULT_WINDOW, MIN_PREFIX_CHARS, SORTS
 
 from .params import DATE_PATTERN, DEFAULT_SORT, MAX_PAGE
 
@@ -125,7 +125,9 @@ def _parameters(config: Mapping) -> dict:
     return {
         "q": {"name": "q", "in": "query", "schema": query,
               "description": "The query, in the query language described at /help. Empty or missing: "
-                             "every article the filters allow (by relevance, that is newest first)."},
+                             "every article the filters allow (by relevance, that is newest first). "
+                             "The one query the language refuses (a 400 naming q) is a prefix with fewer "
+                             f"than {MIN_PREFIX_CHARS} letters before the `*` (`a*`)."},
         "highlight": {"name": "q", "in": "query", "schema": query,
                       "description": "A query whose terms to mark in title_html and body_html."},
         "page": {"name": "page", "in": "query",

@@ -20,8 +20,16 @@ from indexer.search import MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, 
 from indexer.store import LiveIndex
 
 DEFAULT_SORT = "relevance"
-#: from/to: a year, a month or a day (the library also reads them this way).
-DATE_PATTERN = r"^([1-9][0-9]{3}(-(0?[1-9]|1[0-2])(-(0?[1-9]|[12][0-9]|3[01]))?)?)?$"
+#: from/to: a year, a month or a day (the library also reads them this way). Only days that
+#: exist match (no 2024-04-31, 2023-02-29, year 0000), so every value the OpenAPI document allows
+#: is accepted; years have four digits (0999, as the year facets write them).
+_YEAR = "(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+DATE_PATTERN = (rf"^({_YEAR}(-(0?[1-9]|1[0-2]))?"
+                rf"|{_YEAR}-(0?[13578]|1[02])-(0?[1-9]|[12][0-9]|3[01])"
+                rf"|{_YEAR}-(0?[469]|11)-(0?[1-9]|[12][0-9]|30)"
+                rf"|{_YEAR}-0?2-(0?[1-9]|1[0-9]|2[0-8])"
+                rf"|{_LEAP_YEAR}-0?2-29)?$")
 INTEGER_PATTERN = re.compile(r"-?[0-9]+")
 MAX_INTEGER_DIGITS = 9
 MAX_PAGE = MAX_RESULT_WINDOW  # with per_page=1; larger products are refused by search()
