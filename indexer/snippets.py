@@ -44,6 +44,8 @@ def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
     terms = spec.terms
     phrase_terms = {term for phrase in spec.phrases for term, _ in phrase}
     prefixes = _possible_prefixes(terms | phrase_terms)
+    if not spec.phrases and text.isascii():
+        return _merge(_term_spans(text, terms, prefixes))
     spans: list[tuple[int, int, str]] = []
     at: dict[tuple[int, str], tuple[int, int]] = {}
     pos = 0
@@ -73,6 +75,29 @@ def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
             else:
                 spans.append((start, last_end, " ".join(t for t, _ in phrase)))
     return _merge(spans)
+
+
+def _term_spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """Spans of ``terms`` in ASCII text without phrases: no positions needed, so a regex
+    finds the few words that could match and only those are analysed."""
+    spans: list[tuple[int, int, str]] = []
+    for m in _candidates(prefixes).finditer(text):
+        word = WORD_RE.match(text, m.start())
+        if word is None:
+            continue
+        for e in analyze_word(word.group()).emissions:
+            if e.term in terms:
+                spans.append((word.start() + e.start, word.start() + e.end, e.term))
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _candidates(prefixes: tuple[str, ...]) -> re.Pattern:
+    """Word starts (also after a hyphen or a quote mark) beginning with one of ``prefixes``."""
+    # O'Neill is indexed as "oneil" and 1,750 as "1750": an apostrophe or a comma may sit inside
+    alternatives = "|".join("['\u2019,]?".join(re.escape(c) for c in p)
+                            for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
 
 
 def _possible_prefixes(terms: frozenset[str] | set[str]) -> tuple[str, ...]:

@@ -259,3 +259,17 @@ def test_browsing_by_relevance_is_newest_first(index):
     browsed = search(index, "", filters=window, per_page=5)
     newest = search(index, "", filters=window, per_page=5, sort="newest")
     assert [h.id for h in browsed.hits] == [h.id for h in newest.hits]
+
+
+@pytest.mark.parametrize("term,marked", [
+    ("oneil", "O'Neill"), ("fire", "fire"), ("ceasefir", "cease-fire"), ("hot", "Hot"),
+    ("us", "U.S."), ("1750", "1,750"), ("cafe", "Café"),
+])
+def test_highlighting_finds_every_written_form(term, marked):
+    from indexer.snippets import MatchSpec, find_spans
+
+    text = "Mr. O'Neill met the cease-fire envoy at the Café; 'Hot Phase' of War, U.S. 1,750 bags."
+    assert marked in [text[s:e] for s, e, _ in find_spans(text, MatchSpec(frozenset([term])))]
+    ascii_text = text.replace("Café", "Cafe")
+    if term != "cafe":
+        assert marked in [ascii_text[s:e] for s, e, _ in find_spans(ascii_text, MatchSpec(frozenset([term])))]
