@@ -33,7 +33,7 @@ from typing import Iterator, NamedTuple
 from whoosh.analysis import Analyzer, Token
 from whoosh.formats import Positions
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2  # 2: Latin runs inside CJK words are words; CJK runs over 64 chars indexed
 
 NLTK_DATA = Path(__file__).with_name("nltk_data")
 
@@ -47,9 +47,11 @@ WORD_RE = re.compile(
 _HYPHENS = re.compile(r"[\-\u2010\u2011]")
 _APOSTROPHES = "'\u2019"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-MAX_WORD_CHARS = 64
+_CJK_RUNS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+|"
+                       r"[^\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, garbage) are not searchable text
 # Capitalised acronyms that would otherwise be dropped as stopwords ("us", "who").
-ACRONYMS_NOT_STOPWORDS = frozenset({"US", "WHO"})  # longer "words" (hashes, base64, garbage) are not searchable text
+ACRONYMS_NOT_STOPWORDS = frozenset({"US", "WHO"})
 
 
 def nltk_data_path() -> str:
@@ -145,6 +147,8 @@ def _term(word: str, keep_stopword: bool = False) -> str | None:
 @lru_cache(maxsize=500_000)
 def analyze_word(word: str) -> WordAnalysis:
     """Analyse one surface word as matched by WORD_RE (cached: the hot path of indexing)."""
+    if _CJK.search(word):  # before the length limit: CJK text has no spaces to split it
+        return _analyze_cjk(word)
     if len(word) > MAX_WORD_CHARS:
         return WordAnalysis((), 1, False)
     if word[0].isdigit() and ("," in word or "." in word):
@@ -156,8 +160,6 @@ def analyze_word(word: str) -> WordAnalysis:
         return WordAnalysis((Emission(fold(letters), 0, 0, len(word)),), 1, False)
     if word in ACRONYMS_NOT_STOPWORDS:
         return WordAnalysis((Emission(word.lower(), 0, 0, len(word)),), 1, False)
-    if _CJK.search(word):
-        return _analyze_cjk(word)
     # possessives: Zelenskyy's -> Zelenskyy ; Jones' handled by WORD_RE not including the quote
     if len(word) > 2 and word[-2] in _APOSTROPHES and word[-1] in "sS":
         word = word[:-2]
@@ -186,9 +188,24 @@ def _strip_apostrophes(word: str) -> str:
 
 
 def _analyze_cjk(word: str) -> WordAnalysis:
-    """Scripts without spaces: one term per character, so any substring is a phrase."""
-    emissions = tuple(Emission(fold(ch), i, i, i + 1) for i, ch in enumerate(word) if ch.strip())
-    return WordAnalysis(emissions, max(len(word), 1), False)
+    """Scripts without spaces: one term per character, so any substring is a phrase.
+
+    Other runs inside the word ("用iPhone拍照", "NATO의", "2024年") are analysed as words of
+    their own, so they are found the way they are everywhere else.
+    """
+    emissions: list[Emission] = []
+    pos = 0
+    for run in _CJK_RUNS.finditer(word):
+        text, at = run.group(), run.start()
+        if _CJK.match(text):
+            emissions.extend(Emission(fold(ch), pos + i, at + i, at + i + 1) for i, ch in enumerate(text))
+            pos += len(text)
+        else:
+            inner = analyze_word(text)
+            emissions.extend(e._replace(offset=pos + e.offset, start=at + e.start, end=at + e.end)
+                             for e in inner.emissions)
+            pos += inner.width
+    return WordAnalysis(tuple(emissions), max(pos, 1), False)
 
 
 class AnalyzedToken(NamedTuple):

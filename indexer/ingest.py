@@ -26,7 +26,7 @@ from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
                      NewsindexError, SourceNotFound)
 from .readers import read_source
 from .schema import build_schema, to_document, versions
-from .store import IndexStore, Manifest, describe_os_error
+from .store import IndexStore, LiveIndex, Manifest, describe_os_error
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 WRITER_LIMIT_MB = 1024
@@ -122,7 +122,12 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         if leftover:
             progress.note(f"a previous reindex (pid {leftover.get('pid', '?')}) did not finish; "
                           f"cleaning up after it")
-        live = store.current_name()
+        try:
+            live = store.current_name()
+        except IndexUnreadable as exc:  # a damaged pointer: rebuild rather than refuse forever
+            progress.note(f"{exc}: rebuilding in full")
+            store.pointer.unlink()
+            live = None
         removed = store.remove_stale(keep=live)
         if removed and not leftover:
             progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
@@ -156,6 +161,8 @@ def _load_base(store: IndexStore, live: str | None, full: bool, progress: Progre
         meta = store.read_meta(live)
         store.check_versions(meta)
         manifest = store.read_manifest(live)
+        if not full:  # the segments an incremental run builds on must open; if not, rebuild
+            LiveIndex(store.root).current().searcher().close()
     except IndexVersionMismatch:
         progress.note("the index was built by another version of newsindex; rebuilding it in full")
         return _manifest_or_empty(store, live), True
@@ -252,8 +259,10 @@ def _write_generation(store: IndexStore, live: str | None, full: bool, plan: _Pl
         store.publish(gen, meta, manifest)
         return manifest
     except OSError as exc:
+        switched = gen is not None and store.current_name() == gen.name  # failed after the switch
         raise IndexWriteFailed(describe_os_error(exc, f"writing the new index in {store.root}")
-                               + "; the live index is untouched") from None
+                               + ("; the new index is live anyway" if switched
+                                  else "; the live index is untouched")) from None
     finally:
         if gen is not None and store.current_name() != gen.name:
             shutil.rmtree(gen, ignore_errors=True)
@@ -283,7 +292,10 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
         progress.phase("committing", None)
         writer.commit()
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        except Exception:  # noqa: BLE001 - a commit that failed half-way (disk full) can leave
+            pass  # Whoosh unable to cancel; the generation is deleted anyway: report the first error
         raise
 
 

@@ -70,8 +70,10 @@ class ParsedQuery:
 
 
 _TOKEN_RE = re.compile(r'"[^"]*"?|\(|\)|[^\s"()]+')
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
-_JUNK_RE = re.compile(r"[:*~^{}\[\]\\!?<>=&|,;/]+")
+# lone surrogates too: undecodable bytes in argv arrive as \udcXX and cannot be printed or stored
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
+# a comma between digits is a thousands separator ("1,750" is indexed as 1750), not junk
+_JUNK_RE = re.compile(r"[:*~^{}\[\]\\!?<>=&|;/]+|(?<!\d),+|,+(?!\d)")
 
 
 def normalize_query(text: str) -> str:

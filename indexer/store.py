@@ -61,7 +61,8 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
 def _write_json(path: Path, data: object) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        # ASCII: a source path that is not valid UTF-8 (surrogate escapes) round-trips as \udcXX
+        json.dump(data, f, ensure_ascii=True, separators=(",", ":"))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -71,7 +72,11 @@ def describe_os_error(exc: OSError, doing: str) -> str:
     """One sentence for a failed disk operation, with what to do about it."""
     if exc.errno == errno.ENOSPC:
         return f"disk full while {doing}; free some space and run again"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (f"read-only file system while {doing}{where}; remount it read-write "
+                f"or give another --index directory")
+    if exc.errno in (errno.EACCES, errno.EPERM):
         where = f" ({exc.filename})" if exc.filename else ""
         return f"no permission while {doing}{where}; check the directory's owner and mode"
     return f"{exc.strerror or exc} while {doing}" + (f" ({exc.filename})" if exc.filename else "")
@@ -233,8 +238,12 @@ class IndexStore:
         try:
             leftover = _read_holder(fd)
             info = {"pid": os.getpid(), "started": time.time(), "command": command}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
+            except OSError as exc:  # a full disk shows up here first
+                raise IndexWriteFailed(describe_os_error(exc, f"writing {self.root / LOCK_FILE}")
+                                       + "; the live index is untouched") from None
             yield leftover
         finally:
             _HELD_LOCKS.discard(fd)
@@ -275,11 +284,15 @@ class IndexStore:
             _fsync_path(f)
         _fsync_path(gen, directory=True)
         tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(gen.name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.pointer)
+        try:
+            with open(tmp, "w", encoding="ascii") as f:
+                f.write(gen.name + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.pointer)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no stray pointer file when the disk is full
+            raise
         _fsync_path(self.root, directory=True)
         self.remove_stale(keep=gen.name)
 
@@ -400,7 +413,11 @@ class OpenGeneration:
     def searcher(self):
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self.index.searcher()
+            try:
+                searcher = self.index.searcher()
+            except Exception as exc:  # a segment file truncated or deleted (Whoosh raises many kinds)
+                raise IndexUnreadable(f"the index at {self.path} is damaged ({type(exc).__name__}: "
+                                      f"{exc}); {REBUILD_HINT}") from None
             self._local.searcher = searcher
         return searcher
 

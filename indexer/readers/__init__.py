@@ -65,7 +65,7 @@ def read_source(root: str | os.PathLike[str]) -> Iterator[Article | Problem]:
     if root_path.is_dir():
         yield from _read_tree(root_path)
     else:
-        yield from _read_file(root_path, root_path.name)
+        yield from _read_file(root_path, _text(root_path.name))
 
 
 def _read_file(path: Path, rel: str) -> Iterator[Article | Problem]:
@@ -127,7 +127,12 @@ def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
                            whole_file=True)
     entries.sort(key=lambda entry: entry.name)
     prefix = f"{rel}/" if rel else ""
-    return [(prefix + entry.name, entry) for entry in entries], None
+    return [(prefix + _text(entry.name), entry) for entry in entries], None
+
+
+def _text(name: str) -> str:
+    """A file name as valid text: bytes that are not UTF-8 become U+FFFD (ids must be text)."""
+    return name if name.isascii() else os.fsencode(name).decode("utf-8", "replace")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -1,0 +1,199 @@
+"""Randomised kill -9 trials on a real `python -m indexer reindex` (issue 5, "Prove it holds").
+
+tests/test_crash.py kills a reindex at a handful of fixed moments. This file
+runs a seeded series of trials on one index directory whose source changes
+back and forth between two states (adds, updates *and* deletes each way),
+killing full and incremental runs at random delays and at random moments just
+after the "committing" / "switching" progress lines, sometimes twice in a row.
+After every kill the index must open and hold exactly the old or the new
+state, a known article must be found, and the next reindex (incremental or
+--full) must finish cleanly: exit 0, one generation directory, nothing stray
+left behind.
+
+``CRASH_TRIALS_SEED=n`` replays (or varies) the series; the seed and the plan
+of the failing trial are in every assertion message.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from indexer.search import search
+from indexer.store import IndexStore, LiveIndex
+from tests.conftest import REPO, many_records, write_jsonl
+
+pytestmark = pytest.mark.slow
+
+SEED = int(os.environ.get("CRASH_TRIALS_SEED", "20241125"))
+TRIALS = 24
+KNOWN = "r300"  # in both states, unchanged: must always be found
+
+
+def state_records(which: str) -> list[dict]:
+    """State A: r0..r499. State B: r100..r649 with r100..r149 revised (so A<->B adds, updates, deletes)."""
+    records = many_records(650)
+    if which == "A":
+        return records[:500]
+    revised = [{**r, "title": "Revised " + r["title"]} if 100 <= int(r["id"][1:]) < 150 else r
+               for r in records[100:650]]
+    return revised
+
+
+COUNTS = {"A": 500, "B": 550}
+
+
+@dataclass
+class Trial:
+    number: int
+    old: str
+    new: str
+    full: bool
+    marker: str | None  # kill this long after the marker line, or after `delay` from the start
+    delay: float
+    kill_recovery: float | None  # also kill the first recovery run after this many seconds
+    recover_full: bool  # the run that must finish the job: --full or incremental
+
+    def __str__(self) -> str:
+        when = f"{self.delay:.3f} s after {self.marker!r}" if self.marker else f"after {self.delay:.3f} s"
+        again = f", then kill the next run after {self.kill_recovery:.3f} s" if self.kill_recovery else ""
+        return (f"trial {self.number} (seed {SEED}): {'full' if self.full else 'incremental'} "
+                f"reindex {self.old}->{self.new}, kill -9 {when}{again}, "
+                f"recover with {'--full' if self.recover_full else 'an incremental run'}")
+
+
+def cli_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSINDEX_")}
+    return {**env, "PYTHONPATH": str(REPO)}
+
+
+def start(index_dir: Path, source: Path, full: bool) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "indexer", "reindex", "--index", str(index_dir),
+                             *(["--full"] if full else []), str(source)],
+                            env=cli_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def kill_at(proc: subprocess.Popen, marker: str | None, delay: float) -> bool:
+    """kill -9 ``delay`` s after start or after ``marker`` shows on stderr; True if it was still running."""
+    if marker is not None:
+        for line in proc.stderr:
+            if marker in line:
+                break
+    time.sleep(delay)
+    running = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    return running
+
+
+def clean_run(index_dir: Path, source: Path, full: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "indexer", "reindex", "--index", str(index_dir),
+                           *(["--full"] if full else []), str(source)],
+                          env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def assert_old_or_new(index_dir: Path, trial: Trial) -> str:
+    """The index opens and holds exactly one of the two states; returns which."""
+    live = LiveIndex(index_dir)
+    searcher = live.current().searcher()
+    count = searcher.doc_count()
+    assert count in (COUNTS[trial.old], COUNTS[trial.new]), f"{trial}: {count} articles"
+    state = "A" if count == COUNTS["A"] else "B"
+    # not just the count: the contents are one state, not a mix
+    revised = searcher.document(id="r120")
+    assert revised is not None, trial
+    assert revised["title"].startswith("Revised ") == (state == "B"), f"{trial}: r120 is from the other state"
+    assert (searcher.document(id="r50") is not None) == (state == "A"), f"{trial}: r50 from the other state"
+    assert (searcher.document(id="r620") is not None) == (state == "B"), f"{trial}: r620 from the other state"
+    results = search(live, f"serial marker s{KNOWN[1:]}", per_page=5, cache=False)
+    assert KNOWN in [h.id for h in results.hits], trial
+    return state
+
+
+def assert_clean(index_dir: Path, trial: Trial | str) -> None:
+    """Exactly one generation, the live one, and no temp files anywhere."""
+    store = IndexStore(index_dir)
+    live = store.current_name()
+    assert store.generations() == [live], f"{trial}: generations {store.generations()}"
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted(["CURRENT", "reindex.lock", live]), trial
+    gen = LiveIndex(index_dir).current()
+    segments = {f"MAIN_{s.segid}.seg" for s in gen.index._segments()}
+    toc = f"_MAIN_{gen.index.latest_generation()}.toc"
+    expected = segments | {toc, "MAIN_WRITELOCK", "newsindex.json", "manifest.json"}
+    assert {p.name for p in (index_dir / live).iterdir()} == expected, trial
+    assert (index_dir / "reindex.lock").read_text() == "", f"{trial}: the lock names a holder"
+
+
+def plan(rng: random.Random, duration: float) -> list[Trial]:
+    trials, state = [], "A"
+    for number in range(1, TRIALS + 1):
+        new = "B" if state == "A" else "A"
+        kind = rng.random()
+        if kind < 0.5:
+            marker, delay = None, rng.uniform(0.0, duration)
+        else:
+            marker = "committing" if kind < 0.75 else "switching"
+            delay = rng.choice([0.0, rng.uniform(0.0, 0.01), rng.uniform(0.0, 0.2)])
+        kill_recovery = rng.uniform(0.0, duration) if rng.random() < 0.2 else None
+        trials.append(Trial(number, state, new, rng.random() < 0.5, marker, round(delay, 4),
+                            round(kill_recovery, 4) if kill_recovery else None, rng.random() < 0.3))
+        state = new
+    return trials
+
+
+def test_kill_9_at_random_moments(tmp_path):
+    sources = {s: write_jsonl(tmp_path / "states" / s / "articles.jsonl", state_records(s)) for s in "AB"}
+    source = tmp_path / "source"  # one source directory whose file changes between runs
+    source.mkdir()
+    index_dir = tmp_path / "index"
+
+    def switch_source(state: str) -> None:
+        target = source / "articles.jsonl"
+        tmp = source / ".articles.jsonl.tmp"
+        tmp.write_bytes(sources[state].read_bytes())
+        os.replace(tmp, target)
+
+    switch_source("A")
+    started = time.monotonic()
+    first = clean_run(index_dir, source)
+    duration = time.monotonic() - started  # a full build: what the random delays range over
+    assert first.returncode == 0, first.stderr
+
+    rng = random.Random(SEED)
+    log = []
+    for trial in plan(rng, duration):
+        switch_source(trial.new)
+        pointer_before = IndexStore(index_dir).current_name()
+        proc = start(index_dir, source, trial.full)
+        was_running = kill_at(proc, trial.marker, trial.delay)
+        state = assert_old_or_new(index_dir, trial)
+        if IndexStore(index_dir).current_name() == pointer_before:
+            assert state == trial.old, f"{trial}: the pointer did not move but the contents did"
+        if trial.kill_recovery is not None:
+            again = start(index_dir, source, False)
+            kill_at(again, None, trial.kill_recovery)
+            assert_old_or_new(index_dir, trial)
+        # the next run finishes the job and cleans up after the killed one(s)
+        result = clean_run(index_dir, source, full=trial.recover_full)
+        assert result.returncode == 0, f"{trial}: {result.stderr}"
+        assert "Traceback" not in result.stderr and "error" not in result.stderr, f"{trial}: {result.stderr}"
+        assert assert_old_or_new(index_dir, trial) == trial.new, trial
+        assert_clean(index_dir, trial)
+        log.append(f"{trial}: killed {'while running' if was_running else 'after it finished'}, "
+                   f"left state {state}")
+    print("\n".join(log))  # shown with -s, or -rP
+    # the series really crashed runs, and at different points
+    killed = [line for line in log if "while running" in line]
+    assert len(killed) >= TRIALS * 2 // 3, "\n".join(log)
+    assert any("left state A" in l and "A->B" in l for l in killed) or any(
+        "left state B" in l and "B->A" in l for l in killed), "no kill left the old state:\n" + "\n".join(log)
+    assert any("left state B" in l and "A->B" in l for l in killed) or any(
+        "left state A" in l and "B->A" in l for l in killed), "no kill left the new state:\n" + "\n".join(log)
