@@ -24,6 +24,7 @@ from .analysis import nltk_data_path, stem
 from .articles import Article, Problem
 from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
                      NewsindexError, SourceNotFound)
+from .parallel import WatchedMpWriter
 from .readers import read_source
 from .schema import build_schema, to_document, versions
 from .store import IndexStore, LiveIndex, Manifest, describe_os_error
@@ -277,7 +278,7 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
         nltk_data_path()
         stem("warm")  # import NLTK once here, not in every worker process
     if parallel:
-        writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB // workers)
+        writer = WatchedMpWriter(ix, procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB // workers)
     else:
         writer = SegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
     try:

@@ -410,9 +410,6 @@ def test_disk_full_while_committing_reports_disk_full(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Whoosh's MpWriter blocks forever on its job queue when its worker processes die of ENOSPC; "
-    "needs a watched job queue in indexer/ingest.py (see the issue 5 report)"))
 def test_disk_full_during_a_parallel_build_fails_instead_of_hanging(tmp_path, corpora):
     needs_mount()
     with tmpfs(tmp_path / "disk", "3m") as disk:
