@@ -39,6 +39,7 @@ MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
 FEEDBACK_MIN_TERMS = 3
 FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserini's RM3 defaults
+WARM_POSTINGS = {"title": 100, "body": 400}  # terms decoded ahead by warm(), per field
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
 MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
@@ -288,7 +289,11 @@ def warm(index: LiveIndex) -> None:
     from .suggest import vocabulary_by_initial
 
     search(index, "warm up the news index", per_page=1)
-    _corpus(index.current()).memo("spelling", vocabulary_by_initial)
+    corpus = _corpus(index.current())
+    corpus.memo("spelling", vocabulary_by_initial)
+    for field, count in WARM_POSTINGS.items():  # the longest posting lists cost most to decode
+        for _, term in corpus.reader.most_frequent_terms(field, number=count):
+            corpus.postings(field, term.decode("utf-8") if isinstance(term, bytes) else term)
 
 
 # ---------------------------------------------------------------------- checks
