@@ -400,13 +400,17 @@ PARAM_VALUES = st.one_of(st.text(max_size=40), st.integers(-5, 20_000).map(str),
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(q=st.text(max_size=60), extra=st.dictionaries(
+@given(q=st.one_of(st.text(max_size=60), st.text(min_size=1900, max_size=2100)), extra=st.dictionaries(
     st.sampled_from(["page", "per_page", "sort", "source", "from", "to", "other"]), PARAM_VALUES, max_size=4))
 def test_any_search_request_gets_a_documented_answer(app, openapi, q, extra):
     response = app.test_client().get("/api/search", query_string={"q": q, **extra})
     assert response.mimetype == "application/json"
     if response.status_code == 200:
         conforms(openapi, "SearchResults", response.get_json())
+        for hit in response.get_json()["hits"]:  # nothing but escaped text and <mark>
+            for fragment in (hit["title_html"], hit["snippet_html"]):
+                assert not ONLY_MARK_TAGS.search(fragment)
+                assert ">" not in re.sub(r"</?mark>", "", fragment)
     else:
         assert response.status_code == 400, response.get_json()
         conforms(openapi, "Error", response.get_json())
