@@ -11,14 +11,17 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from indexer.ingest import reindex
 from tests.conftest import REPO, SAMPLE, write_jsonl
@@ -183,3 +186,26 @@ class Server:
     def log(self) -> str:
         """Everything the server printed (stdout, then stderr)."""
         return "".join(self.output) + self.stderr_path.read_text(encoding="utf-8")
+
+
+@contextmanager
+def one_worker_held(url: str, path: str):
+    """Keep one sync worker busy reading a request that has not ended yet.
+
+    Requests made meanwhile can only be answered by the other workers; calling
+    the yielded function ends the held request and returns its JSON body.
+    """
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as held:
+        held.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
+
+        def finish() -> dict:
+            held.sendall(b"Connection: close\r\n\r\n")
+            chunks = []
+            while chunk := held.recv(65536):
+                chunks.append(chunk)
+            head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head
+            return json.loads(body)
+
+        yield finish

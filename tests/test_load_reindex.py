@@ -19,22 +19,19 @@ Every answer must be a 200 with valid JSON, and right:
 """
 from __future__ import annotations
 
-import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
 from indexer.ingest import reindex
 from tests.conftest import SAMPLE, SEED_ID, run_cli
-from tests.servers import Server, fetch
+from tests.servers import Server, fetch, one_worker_held
 
 pytestmark = pytest.mark.slow
 
@@ -187,25 +184,6 @@ def client(base: str, number: int, observations: Observations, stop: threading.E
             continue
         state = later[0]
         observations.saw(state)
-
-
-@contextmanager
-def one_worker_held(url: str, path: str):
-    """Keep one sync worker busy reading an unfinished request; the yielded call finishes it (-> JSON)."""
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as held:
-        held.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
-
-        def finish() -> dict:
-            held.sendall(b"Connection: close\r\n\r\n")
-            chunks = []
-            while chunk := held.recv(65536):
-                chunks.append(chunk)
-            head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200"), head
-            return json.loads(body)
-
-        yield finish
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:

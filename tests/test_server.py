@@ -1,45 +1,18 @@
 """`newsindex serve` for real: gunicorn workers over HTTP, a reindex by another process while serving."""
 from __future__ import annotations
 
-import json
-import socket
-from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 
 from indexer.ingest import reindex
 from tests.conftest import SAMPLE, run_cli, write_jsonl
-from tests.servers import Server, fetch
+from tests.servers import Server, fetch, one_worker_held
 
 pytestmark = pytest.mark.slow
 
 NEW_ARTICLE = {"id": "numbat-1", "title": "Numbat numbers climb in the wheatbelt",
                "body": "Rangers counted more numbats than in any year since records began.",
                "source": "Bush Telegraph", "published": "2024-09-01T08:00:00Z"}
-
-
-@contextmanager
-def one_worker_held(url: str, path: str):
-    """Keep one sync worker busy reading a request that has not ended yet.
-
-    Requests made meanwhile can only be answered by the other workers; calling
-    the yielded function ends the held request and returns its JSON body.
-    """
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as held:
-        held.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
-
-        def finish() -> dict:
-            held.sendall(b"Connection: close\r\n\r\n")
-            chunks = []
-            while chunk := held.recv(65536):
-                chunks.append(chunk)
-            head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200"), head
-            return json.loads(body)
-
-        yield finish
 
 
 def test_gunicorn_serves_the_site_and_every_worker_sees_a_reindex(tmp_path):
