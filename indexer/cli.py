@@ -10,14 +10,13 @@ import os
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from . import config
 from .errors import NewsindexError, SourceNotFound
 
-EXIT_SKIPPED, EXIT_USAGE, EXIT_FATAL = 1, 2, 3
+EXIT_USAGE, EXIT_FATAL = 2, 3  # 1 (some input skipped) comes from ReindexSummary.exit_code
 PROBLEMS_SHOWN = 20
 
 

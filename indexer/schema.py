@@ -16,9 +16,6 @@ from .articles import Article
 
 SCHEMA_VERSION = 1
 
-TITLE_BOOST = 2.0  # a query word in the headline says more than one in the body
-
-
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
 

@@ -291,9 +291,9 @@ def warm(index: LiveIndex) -> None:
     search(index, "warm up the news index", per_page=1)
     corpus = _corpus(index.current())
     corpus.memo("spelling", vocabulary_by_initial)
-    for field, count in WARM_POSTINGS.items():  # the longest posting lists cost most to decode
-        for _, term in corpus.reader.most_frequent_terms(field, number=count):
-            corpus.postings(field, term.decode("utf-8") if isinstance(term, bytes) else term)
+    for name, count in WARM_POSTINGS.items():  # the longest posting lists cost most to decode
+        for _, term in corpus.reader.most_frequent_terms(name, number=count):
+            corpus.postings(name, term.decode("utf-8") if isinstance(term, bytes) else term)
 
 
 # ---------------------------------------------------------------------- checks
