@@ -1,14 +1,15 @@
-"""Scoring over Whoosh's postings with numpy: BM25F, exact phrases, facets.
+"""Scoring over memory-mapped segments with numpy: BM25F, exact phrases, term statistics.
 
-Whoosh stores the index; this module reads its postings block by block into
-numpy arrays (cached per generation) and does the arithmetic there. Whoosh's
-own matchers score one posting at a time in Python, which is where its
-search time goes (Whoosh #469); over arrays a whole result set is scored,
-counted and faceted in well under a millisecond on a news archive.
+A :class:`Corpus` is one opened generation: its segments' term tables and
+postings (:mod:`indexer.segment`) and the generation's document columns
+(:mod:`indexer.columns`), all memory-mapped. Reading a term's postings is a
+binary search in each segment's term table plus a cumulative sum over its
+16-bit deltas; nothing is decoded ahead and nothing per document is built in
+the worker, so a worker starts in milliseconds and every worker on the
+machine shares one copy of the index through the page cache.
 
-Everything here is per *generation*: a :class:`Corpus` is built once for an
-opened generation (document lengths, live-document mask, source and date
-columns) and thrown away with it.
+Document numbers are global, as Whoosh numbers them: segment after segment
+in TOC order.
 """
 from __future__ import annotations
 
@@ -16,98 +17,90 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.util.numeric import byte_to_length
 
 from .analysis import term_positions
-from .schema import published_values
+from .columns import FIELD_WEIGHT, TEXT_FIELDS as SCORED_FIELDS, GenerationColumns
+from .segment import FieldTerms, SegmentData, positions_of
 
-TEXT_FIELDS = ("title", "body")
-# BM25F parameters (Robertson & Zaragoza 2009). Common defaults, not tuned to
-# any test collection: k1 as in Lucene/Anserini, the headline weighted double.
+TEXT_FIELDS = ("title", "body")  # what an unqualified word is searched in
 K1 = 1.2
-FIELD_WEIGHT = {"title": 2.0, "body": 1.0}
-FIELD_B = {"title": 0.5, "body": 0.75}
-POSTINGS_CACHE_BYTES = 256 * 2**20  # decoded postings kept per generation
-DOC_TERMS_CACHE = 4096
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+POSTINGS_CACHE_BYTES = 32 * 2**20  # recently decoded postings kept per generation
+DOC_TERMS_CACHE = 1024
+_EMPTY_DOCS = np.zeros(0, dtype=np.int32)
+_EMPTY_TFS = np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class Postings:
-    docs: np.ndarray  # int32 document numbers, ascending, live only
+    docs: np.ndarray  # int32 global document numbers, ascending, live only
     tfs: np.ndarray  # float32 term frequencies, aligned with docs
-    keys: np.ndarray  # int64 docnum << 32 | position, for exact phrases
 
     @property
     def nbytes(self) -> int:
-        return self.docs.nbytes + self.tfs.nbytes + self.keys.nbytes + 200
+        return self.docs.nbytes + self.tfs.nbytes + 200
 
 
-EMPTY = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64))
+EMPTY = Postings(_EMPTY_DOCS, _EMPTY_TFS)
+
+
+def count_common(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two ascending arrays share (the smaller searched in the larger)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0
+    idx = np.searchsorted(b, a)
+    idx[idx == len(b)] = len(b) - 1
+    return int(np.count_nonzero(b[idx] == a))
 
 
 class Corpus:
-    """Per-generation arrays and cached postings for one opened searcher."""
+    """One generation, opened for searching (see the module docstring)."""
 
-    def __init__(self, searcher):
-        self.searcher = searcher
-        self.reader = searcher.reader()
-        self.leaves = list(self.reader.leaf_readers())  # [(segment reader, docnum offset)]
-        self.size = self.reader.doc_count_all()
-        self.live = np.ones(self.size, dtype=bool)
-        if self.reader.has_deletions():
-            self.live[:] = False
-            self.live[np.fromiter(self.reader.all_doc_ids(), dtype=np.int64)] = True
-        self.count = int(self.live.sum())
-        self.lengths = {f: self._field_lengths(f) for f in TEXT_FIELDS}
-        self.avg_length = {f: max(float(self.lengths[f][self.live].mean()) if self.count else 1.0, 1.0)
-                           for f in TEXT_FIELDS}
-        self.norm = {f: (1 - FIELD_B[f]) + FIELD_B[f] * self.lengths[f] / self.avg_length[f]
-                     for f in TEXT_FIELDS}
-        self._load_columns()
+    def __init__(self, directory: str | Path, segments: list, datas: list[SegmentData],
+                 columns: GenerationColumns):
+        self.directory = Path(directory)
+        self.segments = segments
+        self.datas = datas
+        self.columns = columns
+        self.bases = np.asarray(columns.bases[:len(datas)], dtype=np.int64)
+        self.size = columns.size
+        self.live = columns.live
+        self.count = columns.count
+        self.inv_norm = columns.inv_norm
+        self.timestamps = columns.timestamps
+        self.years = columns.years
+        self.months = columns.months
+        self.first_seen = columns.first_seen
+        self.source_codes = columns.source_codes
+        self.source_names = columns.source_names
+        self.id_rank = columns.id_rank
+        self._has_deletions = [s.deleted_count() > 0 for s in segments]
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
         self._memo: dict = {}
         self._doc_terms: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    # -- per-document columns ---------------------------------------------------
-    def _field_lengths(self, field: str) -> np.ndarray:
-        out = np.zeros(self.size, dtype=np.float32)
-        for leaf, offset in self.leaves:
-            n = leaf.doc_count_all()
-            try:  # fast path: the quantised length bytes of the whole segment at once
-                column = leaf._perdoc._cached_reader("_%s_L" % field, None)
-                raw = np.frombuffer(bytes(column[i] for i in range(n)), dtype=np.uint8) if column else None
-            except (AttributeError, TypeError):
-                raw = None
-            if raw is not None:
-                out[offset:offset + n] = _LENGTH_TABLE[raw]
-            else:
-                out[offset:offset + n] = [leaf.doc_field_length(i, field, 0) or 0 for i in range(n)]
-        return out
+    # -- terms and postings --------------------------------------------------------
+    def _occurrences(self, field: str, term: str):
+        """(segment number, its term table, term index) wherever ``term`` occurs in ``field``."""
+        key = term.encode("utf-8", "surrogatepass")
+        found = []
+        for s, data in enumerate(self.datas):
+            terms = data.field(field)
+            if terms is None:
+                continue
+            i = terms.find(key)
+            if i >= 0:
+                found.append((s, terms, i))
+        return found
 
-    def _load_columns(self) -> None:
-        sources = self.reader.column_reader("source") if self.reader.has_column("source") else None
-        names: dict[str, int] = {}
-        codes = np.zeros(self.size, dtype=np.int32)
-        if sources is not None:
-            for i in range(self.size):
-                codes[i] = names.setdefault(sources[i], len(names))
-        self.source_names = list(names)
-        self.source_codes = codes
-        dates = published_values(self.reader)
-        self.dates = dates
-        self.timestamps = np.array([d.timestamp() if d else np.nan for d in dates], dtype=np.float64)
-        self.years = np.array([d.year if d else 0 for d in dates], dtype=np.int32)
-        self.months = np.array([d.year * 100 + d.month if d else 0 for d in dates], dtype=np.int32)
-
-    # -- postings -------------------------------------------------------------------
     def postings(self, field: str, term: str) -> Postings:
-        """All live postings of a term in a field: documents, frequencies, position keys."""
+        """All live postings of a term in a field: global documents and frequencies."""
         key = (field, term)
         with self._lock:
             hit = self._cache.get(key)
@@ -124,30 +117,51 @@ class Corpus:
         return result
 
     def _read_postings(self, field: str, term: str) -> Postings:
-        parts = [_leaf_postings(leaf.postings(field, term), offset)
-                 for leaf, offset in self.leaves if (field, term) in leaf]
-        if not parts:
+        docs, tfs = [], []
+        for s, terms, i in self._occurrences(field, term):
+            d = terms.docs(i)
+            f = terms.tfs(i)
+            d = d + np.int32(self.bases[s])
+            if self._has_deletions[s]:
+                keep = self.live[d]
+                d, f = d[keep], f[keep]
+            docs.append(d)
+            tfs.append(f)
+        if not docs:
             return EMPTY
-        docs = np.concatenate([p[0] for p in parts])
-        tfs = np.concatenate([p[1] for p in parts])
-        keys = np.concatenate([p[2] for p in parts])
-        if not self.live.all():
-            keep = self.live[docs]
-            docs, tfs = docs[keep], tfs[keep]
-            keys = keys[self.live[keys >> 32]]
-        return Postings(docs.astype(np.int32), tfs, keys)
+        if len(docs) == 1:
+            return Postings(docs[0], tfs[0].astype(np.float32))
+        return Postings(np.concatenate(docs), np.concatenate(tfs).astype(np.float32))
 
     def position_keys(self, field: str, term: str, wanted: np.ndarray) -> np.ndarray:
         """``docnum << 32 | position`` of every occurrence of ``term`` in the ``wanted`` documents."""
-        keys = self.postings(field, term).keys
-        return keys[np.isin(keys >> 32, wanted)]
+        parts = []
+        for s, terms, i in self._occurrences(field, term):
+            base = int(self.bases[s])
+            lo, hi = np.searchsorted(wanted, [base, base + self.datas[s].doc_count])
+            if lo == hi:
+                continue
+            local = (wanted[lo:hi] - base).astype(np.int32)
+            docs = terms.docs(i)
+            idx = np.searchsorted(docs, local)
+            idx[idx == len(docs)] = len(docs) - 1
+            hit = docs[idx] == local
+            if not hit.any():
+                continue
+            tfs = terms.tfs(i)
+            owner, positions = positions_of(tfs, terms.positions(i, tfs), idx[hit])
+            global_docs = local[hit].astype(np.int64)[owner] + base
+            parts.append((global_docs << 32) | positions)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def doc_frequency(self, term: str) -> int:
-        """Documents with ``term`` in any text field."""
+        """Documents with ``term`` in the headline or the body."""
         title, body = self.postings("title", term), self.postings("body", term)
-        if len(title.docs) == 0:
-            return len(body.docs)
-        return len(np.union1d(title.docs, body.docs))
+        return len(title.docs) + len(body.docs) - count_common(title.docs, body.docs)
+
+    def raw_doc_frequency(self, field: str, term: str) -> int:
+        """Documents with ``term`` in ``field`` by the term tables alone (deleted ones included)."""
+        return sum(int(terms.df[i]) for _, terms, i in self._occurrences(field, term))
 
     def idf(self, term: str) -> float:
         df = self.doc_frequency(term)
@@ -155,25 +169,87 @@ class Corpus:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def term_scores(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        """BM25F of one term: (matching docs, their scores) — fields combined before saturation."""
-        parts = [(f, self.postings(f, term)) for f in fields]
-        parts = [(f, p) for f, p in parts if len(p.docs)]
+        """BM25F of one term: (matching docs, their scores), fields combined before saturation.
+
+        The documents come back in no particular order (callers scatter them).
+        """
+        parts = []
+        for f in fields:
+            p = self.postings(f, term)
+            if len(p.docs):
+                parts.append((p.docs, p.tfs * self.inv_norm[f][p.docs]))
         if not parts:
-            return EMPTY.docs, EMPTY.tfs
-        if len(parts) == 1:
-            f, p = parts[0]
-            docs, pseudo_tf = p.docs, FIELD_WEIGHT[f] * p.tfs / self.norm[f][p.docs]
-        else:
-            docs = np.union1d(*(p.docs for _, p in parts))
-            pseudo_tf = np.zeros(len(docs), dtype=np.float32)
-            for f, p in parts:
-                idx = np.searchsorted(docs, p.docs)
-                pseudo_tf[idx] += FIELD_WEIGHT[f] * p.tfs / self.norm[f][p.docs]
-        scores = weight * self.idf(term) * pseudo_tf * (K1 + 1) / (pseudo_tf + K1)
-        return docs, scores.astype(np.float32)
+            return _EMPTY_DOCS, _EMPTY_TFS
+        parts.sort(key=lambda part: -len(part[0]))
+        docs, pseudo_tf = parts[0][0], parts[0][1]
+        for other_docs, other_tf in parts[1:]:
+            idx = np.searchsorted(docs, other_docs)
+            idx[idx == len(docs)] = len(docs) - 1
+            found = docs[idx] == other_docs
+            pseudo_tf = pseudo_tf.copy()
+            pseudo_tf[idx[found]] += other_tf[found]
+            if not found.all():
+                docs = np.concatenate((docs, other_docs[~found]))
+                pseudo_tf = np.concatenate((pseudo_tf, other_tf[~found]))
+        scale = np.float32(weight * self.idf(term) * (K1 + 1))
+        return docs, (scale * pseudo_tf / (pseudo_tf + np.float32(K1))).astype(np.float32)
+
+    def prefix_terms(self, field: str, prefix: str, limit: int) -> tuple[dict[str, int], int]:
+        """The ``limit`` commonest terms of ``field`` starting with ``prefix`` (term -> document
+        frequency), and how many terms start with it (the largest count in any segment).
+
+        Only the commonest few of each segment's range are decoded, so ``co*`` over a
+        million articles costs what ``cocoa*`` does.
+        """
+        key = prefix.encode("utf-8", "surrogatepass")
+        candidates: set[str] = set()
+        total = 0
+        for data in self.datas:
+            terms = data.field(field)
+            if terms is None:
+                continue
+            lo, hi = terms.prefix_range(key)
+            total = max(total, hi - lo)
+            picks = range(lo, hi)
+            if hi - lo > 4 * limit:
+                picks = (lo + np.argpartition(-terms.df[lo:hi].astype(np.int64), 4 * limit)[:4 * limit]).tolist()
+            candidates.update(terms.term(i).decode("utf-8", "surrogatepass") for i in picks)
+        frequencies = {term: self.raw_doc_frequency(field, term) for term in candidates}
+        best = sorted(frequencies, key=lambda t: (-frequencies[t], t))[:limit]
+        return {term: frequencies[term] for term in best}, total
+
+    def field_terms(self, field: str) -> list[tuple[int, FieldTerms]]:
+        """(segment number, term table) of every segment that indexes ``field``."""
+        return [(s, d.field(field)) for s, d in enumerate(self.datas) if d.field(field) is not None]
+
+    # -- documents --------------------------------------------------------------------
+    def locate(self, docnum: int) -> tuple[int, int]:
+        """(segment number, document number inside it)."""
+        s = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        return s, docnum - int(self.bases[s])
+
+    def stored_fields(self, docnum: int) -> dict:
+        s, local = self.locate(docnum)
+        return self.datas[s].stored_fields(local)
+
+    def article_id(self, docnum: int) -> str:
+        s, local = self.locate(docnum)
+        return self.datas[s].article_id(local)
+
+    def article_ids(self) -> list[str]:
+        """The ids of every live article, in document order."""
+        return [self.article_id(d) for d in np.flatnonzero(self.live).tolist()]
+
+    def document_number(self, article_id: str) -> int | None:
+        """The live document holding ``article_id``, or None."""
+        for s, terms, i in self._occurrences("id", article_id):
+            for doc in (terms.docs(i) + int(self.bases[s])).tolist():
+                if self.live[doc]:
+                    return doc
+        return None
 
     def memo(self, key: str, factory):
-        """A value derived from this generation, computed once (e.g. the spelling vocabulary)."""
+        """A value derived from this generation, computed once (e.g. the spelling index)."""
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
@@ -188,7 +264,7 @@ class Corpus:
             if hit is not None:
                 self._doc_terms.move_to_end(docnum)
                 return hit
-        fields = self.searcher.stored_fields(docnum)
+        fields = self.stored_fields(docnum)
         text = (fields.get("title") or "") + "\n" + (fields.get("body") or "")
         tf = {term: len(positions) for term, positions in term_positions(text).items()}
         with self._lock:
@@ -197,33 +273,13 @@ class Corpus:
                 self._doc_terms.popitem(last=False)
         return tf
 
+    def release(self) -> None:
+        """Forget the caches; the maps themselves close when the last array over them is gone
+        (a request still running on this generation keeps what it reads valid)."""
+        with self._lock:
+            self._cache.clear()
+            self._memo.clear()
+            self._doc_terms.clear()
 
-def _leaf_postings(matcher, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(docnums, frequencies, position keys) of one segment's postings for a term.
 
-    Reads W3LeafMatcher's blocks directly, each decoded once for all three
-    (whoosh-reloaded is pinned exactly); other matchers use the public API.
-    """
-    ids: list = []
-    values: list = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._values is None:
-                matcher._read_values()
-            ids.extend(matcher._ids)
-            values.extend(matcher._values)
-            matcher._next_block()
-            if matcher._atend:
-                break
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-    docs = np.array(ids, dtype=np.int64) + offset
-    counts = np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
-    positions = np.frombuffer(b"".join(values), dtype="<u4").astype(np.int64)
-    keys = (np.repeat(docs, counts) << 32) | positions
-    return docs, counts.astype(np.float32), keys
+assert set(TEXT_FIELDS) <= set(SCORED_FIELDS) and set(FIELD_WEIGHT) == set(SCORED_FIELDS)

@@ -1,87 +1,108 @@
-"""Whoosh's multi-process writer, made to fail loudly instead of hanging.
+"""Building segments in worker processes, failing loudly instead of hanging.
 
-Whoosh's MpWriter feeds worker processes through a bounded job queue. If a
-worker dies (the disk fills, say) it prints a traceback, and the parent
-blocks forever on ``put`` holding the writer lock; or, if the queue never
-fills, the commit silently drops the dead worker's segment. Here workers exit
-with a code carrying the errno instead of a traceback, the parent checks on
-them whenever the queue is full and after the commit, and a failure becomes
-the ordinary ``OSError``/``IndexWriteFailed`` that ingest reports in one line.
+The parent reads and hashes the sources (cheap) and deals articles out in
+batches over a bounded queue; each worker analyses them and writes its own
+segments (:class:`~indexer.writer.SegmentSink`) into the new generation's
+directory, then reports their TOC entries. If a worker dies (the disk
+fills, say), the parent notices whenever the queue is full and when it
+collects the results, and raises the worker's ``OSError`` (its exit code
+carries the errno) or :class:`IndexWriteFailed`, which ingest reports in one
+line; the unfinished generation is then deleted.
 """
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import queue
-
-from whoosh.multiproc import MpWriter, SubWriterTask
+from pathlib import Path
 
 from .errors import IndexWriteFailed
+from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 OS_ERROR_EXIT = 100  # worker exit code = 100 + errno for OSErrors
-PUT_TIMEOUT = 0.25
+BATCH = 256
+QUEUE_BATCHES_PER_WORKER = 4
+POLL_SECONDS = 0.25
 
 
-class _QuietSubWriterTask(SubWriterTask):
-    def run(self):
-        try:
-            super().run()
-        except OSError as exc:
-            os._exit(OS_ERROR_EXIT + min(exc.errno or errno.EIO, 150))
-        except BaseException:
-            os._exit(99)
+def _work(directory: str, schema, segment_tokens: int, jobs, results) -> None:
+    try:
+        sink = SegmentSink(directory, schema, segment_tokens)
+        while True:
+            batch = jobs.get()
+            if batch is None:
+                break
+            for entry in batch:
+                sink.add(entry)
+        results.put(sink.finish())
+    except OSError as exc:
+        os._exit(OS_ERROR_EXIT + min(exc.errno or errno.EIO, 150))
+    except BaseException:  # noqa: BLE001 - the parent turns the exit code into a message
+        os._exit(99)
 
 
-class _WatchedQueue:
-    """The job queue, whose ``put`` notices when nobody is left to take the job."""
+class ParallelSegmentSink:
+    """The :class:`SegmentSink` interface over ``workers`` processes."""
 
-    def __init__(self, jobs, tasks: list):
-        self._jobs = jobs
-        self._tasks = tasks
+    def __init__(self, directory: str | os.PathLike, schema, workers: int,
+                 segment_tokens: int = SEGMENT_TOKENS):
+        ctx = multiprocessing.get_context("fork")
+        self._jobs = ctx.Queue(maxsize=QUEUE_BATCHES_PER_WORKER * workers)
+        self._results = ctx.Queue()
+        self._procs = [ctx.Process(target=_work, args=(str(Path(directory)), schema, segment_tokens,
+                                                       self._jobs, self._results), daemon=True)
+                       for _ in range(workers)]
+        for proc in self._procs:
+            proc.start()
+        self._batch: list[Entry] = []
+        self.added = 0
 
-    def put(self, item) -> None:
+    def add(self, entry: Entry) -> None:
+        self._batch.append(entry)
+        self.added += 1
+        if len(self._batch) >= BATCH:
+            self._put(self._batch)
+            self._batch = []
+
+    def _put(self, item) -> None:
         while True:
             try:
-                self._jobs.put(item, timeout=PUT_TIMEOUT)
+                self._jobs.put(item, timeout=POLL_SECONDS)
                 return
             except queue.Full:
-                check_workers(self._tasks)
+                check_workers(self._procs)
 
-    def get(self, *args, **kwargs):
-        return self._jobs.get(*args, **kwargs)
+    def finish(self) -> list:
+        if self._batch:
+            self._put(self._batch)
+            self._batch = []
+        for _ in self._procs:
+            self._put(None)
+        segments: list = []
+        pending = len(self._procs)
+        while pending:
+            try:
+                segments.extend(self._results.get(timeout=POLL_SECONDS))
+                pending -= 1
+            except queue.Empty:
+                check_workers(self._procs)
+        for proc in self._procs:
+            proc.join()
+        check_workers(self._procs)
+        return segments
 
-
-class WatchedMpWriter(MpWriter):
-    def __init__(self, ix, procs: int, **kwargs):
-        super().__init__(ix, procs=procs, **kwargs)
-        self.jobqueue = _WatchedQueue(self.jobqueue, self.tasks)
-
-    def _new_task(self):
-        task = _QuietSubWriterTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
-                                   self.subargs, self.multisegment)
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def commit(self, *args, **kwargs):
-        super().commit(*args, **kwargs)
-        check_workers(self.tasks)
-
-    def cancel(self):
-        for task in self.tasks:
-            if task.is_alive():
-                task.kill()
-                task.join(timeout=5)
-        try:
-            super().cancel()
-        except (OSError, ValueError):  # a half-written segment cannot always be cancelled cleanly
-            pass
+    def cancel(self) -> None:
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(timeout=5)
 
 
-def check_workers(tasks: list) -> None:
+def check_workers(procs: list) -> None:
     """Raise if a worker process has died: OSError for its disk error, else IndexWriteFailed."""
-    for task in tasks:
-        code = task.exitcode
+    for proc in procs:
+        code = proc.exitcode
         if code in (None, 0):
             continue
         if code > OS_ERROR_EXIT:

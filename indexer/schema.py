@@ -14,7 +14,7 @@ from whoosh import fields
 from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: newsindex codec (memory-mapped segments), generation columns
 
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
@@ -55,7 +55,11 @@ def to_document(article: Article) -> dict:
         doc["author"] = article.author
         doc["author_name"] = article.author
     if article.published is not None:
-        doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        exact = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        # indexed by day (what date queries ask; ~100x fewer trie terms than by microsecond),
+        # stored and sorted exactly (Whoosh's "_stored_<field>" convention)
+        doc["published"] = exact.replace(hour=0, minute=0, second=0, microsecond=0)
+        doc["_stored_published"] = exact
     if article.url:
         doc["url"] = article.url
     if article.topics:
@@ -68,19 +72,3 @@ def published_from_stored(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc)
-
-
-def published_values(reader) -> list[datetime | None]:
-    """The ``published`` column for every document number (None where undated).
-
-    Read from the sortable column, not stored fields: one array read instead
-    of unpickling every document.
-    """
-    field = reader.schema["published"]
-    count = reader.doc_count_all()
-    if not reader.has_column("published"):
-        return [None] * count
-    column = reader.column_reader("published", translate=False)
-    missing = field.column_type.default_value()
-    return [None if raw == missing else published_from_stored(field.from_column_value(raw))
-            for raw in (column[i] for i in range(count))]

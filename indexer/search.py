@@ -39,7 +39,6 @@ MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
 FEEDBACK_MIN_TERMS = 3
 FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserini's RM3 defaults
-WARM_POSTINGS = {"title": 100, "body": 400}  # terms decoded ahead by warm(), per field
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
 MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
@@ -228,24 +227,22 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
 def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: int = 1000,
                  feedback: bool | None = None) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """(qid, [(article id, score), ...]) for each natural-language query, best first."""
-    gen = index.current()
-    corpus = _corpus(gen)
-    ids = _id_column(gen, corpus)
+    corpus = _corpus(index.current())
     for qid, text in queries:
         result = _Evaluator(corpus).run(_plain(normalize_query(text)[:config.get("max_query_chars")]),
                                         SearchFilters(), feedback)
         order = _ranked(corpus, result, "relevance", limit)
-        yield qid, [(ids[d], float(result.scores[d])) for d in order]
+        yield qid, [(corpus.article_id(d), float(result.scores[d])) for d in order]
 
 
 def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> ArticleView | None:
     """One article by id, with the terms of ``query`` highlighted; None if there is none."""
     gen = index.current()
-    searcher = gen.searcher()
-    docnum = searcher.document_number(id=article_id)
+    corpus = _corpus(gen)
+    docnum = corpus.document_number(article_id)
     if docnum is None:
         return None
-    fields = searcher.stored_fields(docnum)
+    fields = corpus.stored_fields(docnum)
     spec = _match_spec(parse(normalize_query(query or "")[:config.get("max_query_chars")])) if query else MatchSpec()
     title, body = fields.get("title") or "", fields.get("body") or ""
     return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
@@ -259,7 +256,7 @@ def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | No
     """Articles most like this one ("more like this"); None if the id is unknown."""
     gen = index.current()
     corpus = _corpus(gen)
-    docnum = gen.searcher().document_number(id=article_id)
+    docnum = corpus.document_number(article_id)
     if docnum is None:
         return None
     weights = corpus.doc_terms(docnum)
@@ -279,21 +276,19 @@ def index_info(index: LiveIndex) -> dict:
     """Cheap facts about the live index (for health checks and the home page)."""
     gen = index.current()
     meta = gen.meta
-    return {"articles": gen.searcher().doc_count(), "generation": gen.name,
+    return {"articles": _corpus(gen).count, "generation": gen.name,
             "schema_version": meta.get("schema_version"),
             "analyzer_version": meta.get("analyzer_version"), "built": meta.get("built")}
 
 
 def warm(index: LiveIndex) -> None:
-    """Load what the first search would otherwise pay for (columns, NLTK, Punkt, spelling)."""
-    from .suggest import vocabulary_by_initial
+    """Load what the first search would otherwise pay for (NLTK, Punkt, the spelling path).
 
-    search(index, "warm up the news index", per_page=1)
-    corpus = _corpus(index.current())
-    corpus.memo("spelling", vocabulary_by_initial)
-    for name, count in WARM_POSTINGS.items():  # the longest posting lists cost most to decode
-        for _, term in corpus.reader.most_frequent_terms(name, number=count):
-            corpus.postings(name, term.decode("utf-8") if isinstance(term, bytes) else term)
+    Nothing of the index is decoded ahead: postings are read from the page
+    cache when a query needs them.
+    """
+    search(index, "warm up the news index", per_page=1, cache=False)
+    search(index, "wram", per_page=1, cache=False)  # did-you-mean
 
 
 # ---------------------------------------------------------------------- checks
@@ -561,15 +556,17 @@ class _Evaluator:
                              f"{MIN_PREFIX_CHARS} letters before the *", "q")
         fields = self._fields(node)
         found: dict[str, int] = {}
+        expansions = 0
         for f in fields:
-            for term in self.c.reader.expand_prefix(f, stem_prefix):
-                term = term.decode("utf-8") if isinstance(term, bytes) else term
-                found[term] = found.get(term, 0) + self.c.reader.doc_frequency(f, term)
+            terms, total = self.c.prefix_terms(f, stem_prefix, MAX_PREFIX_TERMS)
+            expansions = max(expansions, total)
+            for term, df in terms.items():
+                found[term] = found.get(term, 0) + df
         if not found:
             return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
-        terms = sorted(found, key=lambda t: -found[t])
-        if len(terms) > MAX_PREFIX_TERMS:
-            self.notices.append(f"“{node.text}*” matches {len(terms):,} words; searched the "
+        terms = sorted(found, key=lambda t: (-found[t], t))
+        if expansions > MAX_PREFIX_TERMS:
+            self.notices.append(f"“{node.text}*” matches {expansions:,} words; searched the "
                                 f"{MAX_PREFIX_TERMS} most common")
             terms = terms[:MAX_PREFIX_TERMS]
         mask = np.zeros(self.n, dtype=bool)
@@ -578,7 +575,7 @@ class _Evaluator:
             self.terms.add(term)
             docs, s = self.c.term_scores(term, fields)
             mask[docs] = True
-            np.maximum.at(scores, docs, s)
+            scores[docs] = np.maximum(scores[docs], s)
         return mask, scores
 
     def _source_match(self, text: str):
@@ -655,37 +652,57 @@ class _Evaluator:
 # ------------------------------------------------------------------ results
 
 def _corpus(gen: OpenGeneration) -> Corpus:
-    return gen.memo("corpus", lambda g: Corpus(g.searcher()))
-
-
-def _id_column(gen: OpenGeneration, corpus: Corpus) -> list[str]:
-    def build(g):
-        searcher = g.searcher()
-        return [(searcher.stored_fields(i) or {}).get("id") if corpus.live[i] else None
-                for i in range(corpus.size)]
-    return gen.memo("ids", build)
+    return gen.corpus
 
 
 def _ranked(corpus: Corpus, result: _Result, sort: str, limit: int, offset: int = 0) -> list[int]:
+    """Document numbers of one page of results in order.
+
+    Relevance: score, then newest, then article id; newest/oldest: date (undated last),
+    then score, then article id. The article id makes the order independent of how
+    the index was built (parallel or not, merged or not).
+    """
     docs = np.flatnonzero(result.mask)
     if len(docs) == 0:
         return []
     want = offset + limit
     if sort == "relevance":
-        keys = -result.scores[docs]
-        if len(docs) > want * 4:
-            # keep everything scoring at least the want-th best: ties are then broken by date
-            threshold = np.partition(keys, want - 1)[want - 1]
-            keep = keys <= threshold
-            docs, keys = docs[keep], keys[keep]
-        ts = np.nan_to_num(corpus.timestamps[docs], nan=-np.inf)
-        order = np.lexsort((-ts, keys))
+        primary = result.scores[docs]
     else:
         ts = corpus.timestamps[docs]
-        undated = np.isnan(ts)
-        base = np.where(undated, 0, ts if sort == "oldest" else -ts)
-        order = np.lexsort((-result.scores[docs], base, undated))
-    return docs[order][offset:want].tolist()
+        primary = np.where(np.isnan(ts), -np.inf, ts if sort == "newest" else -ts)
+    docs = _best(docs, primary, want)
+    ts = corpus.timestamps[docs]
+    undated = np.isnan(ts)
+    newest = -np.where(undated, -np.inf, ts)
+    if sort == "relevance":
+        keys = (corpus.id_rank[docs], newest, -result.scores[docs])
+    else:
+        date_key = np.where(undated, 0, -newest if sort == "oldest" else newest)
+        keys = (corpus.id_rank[docs], -result.scores[docs], date_key, undated)
+    return docs[np.lexsort(keys)][offset:want].tolist()
+
+
+SAMPLE_FOR_THRESHOLD = 4096
+
+
+def _best(docs: np.ndarray, key: np.ndarray, want: int) -> np.ndarray:
+    """The documents whose ``key`` is at least the ``want``-th largest (ties kept).
+
+    A full partition of a million scores costs ~10 ms; a threshold estimated on
+    a sample keeps it to one comparison pass, with the exact partition as fallback.
+    """
+    if len(docs) <= max(4 * want, SAMPLE_FOR_THRESHOLD):
+        return docs
+    step = max(1, len(docs) // SAMPLE_FOR_THRESHOLD)
+    sample = np.sort(key[::step])[::-1]
+    expected = want * len(sample) / len(docs)
+    threshold = sample[min(len(sample) - 1, int(expected * 2) + 8)]
+    keep = key >= threshold
+    if np.count_nonzero(keep) < want:
+        threshold = np.partition(key, len(key) - want)[len(key) - want]
+        keep = key >= threshold
+    return docs[keep]
 
 
 def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[Hit]:
@@ -695,7 +712,7 @@ def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[H
 
 
 def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool) -> Hit:
-    fields = gen.searcher().stored_fields(docnum)
+    fields = corpus.stored_fields(docnum)
     title, body = fields.get("title") or "", fields.get("body") or ""
     spec = result.spec
     return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
@@ -709,8 +726,7 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     src = np.bincount(corpus.source_codes[result.facet_masks["source"]], minlength=len(corpus.source_names))
     sources = sorted(((corpus.source_names[i], int(c)) for i, c in enumerate(src) if c),
                      key=lambda vc: (-vc[1], vc[0]))
-    years_of = corpus.years[result.facet_masks["year"]]
-    years = Counter(years_of[years_of > 0].tolist())
+    years = _value_counts(corpus.years[result.facet_masks["year"]])
     facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
               "year": [FacetValue(f"{y:04d}", c) for y, c in sorted(years.items())]}
     narrow_filter = filters.date_from and filters.date_to and \
@@ -718,10 +734,20 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     matched_years = [int(f.value) for f in facets["year"]]
     narrow_matches = matched_years and max(matched_years) - min(matched_years) < MONTH_FACET_MAX_YEARS
     if narrow_filter or narrow_matches:
-        months_of = corpus.months[result.mask]
-        months = Counter(months_of[months_of > 0].tolist())
+        months = _value_counts(corpus.months[result.mask])
         facets["month"] = [FacetValue(f"{m // 100:04d}-{m % 100:02d}", c) for m, c in sorted(months.items())]
     return facets
+
+
+def _value_counts(values: np.ndarray) -> dict[int, int]:
+    """Counts of the positive values (0 = undated), by bincount: Counter over a million is slow."""
+    values = values[values > 0]
+    if not len(values):
+        return {}
+    low = int(values.min())
+    counts = np.bincount(values - low)
+    present = np.flatnonzero(counts)
+    return dict(zip((present + low).tolist(), counts[present].tolist()))
 
 
 def _match_spec(parsed: ParsedQuery) -> MatchSpec:

@@ -2,39 +2,33 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
+from datetime import datetime, timezone
 
-from .schema import published_values
+import numpy as np
+
 from .store import LiveIndex
 
 
 def index_stats(index_dir: str | os.PathLike) -> dict:
     live = LiveIndex(index_dir)
     gen = live.current()
-    searcher = gen.searcher()
-    reader = searcher.reader()
-    sources: Counter[str] = Counter()
-    earliest = latest = None
-    undated = 0
-    source_col = reader.column_reader("source") if reader.has_column("source") else None
-    dates = published_values(reader)
-    for docnum in reader.all_doc_ids():
-        if source_col is not None:
-            sources[source_col[docnum]] += 1
-        value = dates[docnum]
-        if not value:
-            undated += 1
-            continue
-        earliest = value if earliest is None or value < earliest else earliest
-        latest = value if latest is None or value > latest else latest
+    corpus = gen.corpus
+    alive = corpus.live
+    counts = np.bincount(corpus.source_codes[alive], minlength=len(corpus.source_names))
+    sources = sorted(((name or "(no source)", int(c)) for name, c in zip(corpus.source_names, counts) if c),
+                     key=lambda vc: (-vc[1], vc[0]))
+    stamps = corpus.timestamps[alive]
+    dated = stamps[~np.isnan(stamps)]
     meta = gen.meta
     return {
         "index": str(live.store.root),
         "generation": gen.name,
-        "articles": reader.doc_count(),
-        "sources": [{"value": v, "count": c} for v, c in sources.most_common()],
-        "date_range": {"from": _iso(earliest), "to": _iso(latest)},
-        "undated": undated,
+        "articles": corpus.count,
+        "sources": [{"value": v, "count": c} for v, c in sources],
+        "date_range": {"from": _iso(dated.min()) if len(dated) else None,
+                       "to": _iso(dated.max()) if len(dated) else None},
+        "undated": int(len(stamps) - len(dated)),
+        "segments": len(gen.segments),
         "size_bytes": gen.size_bytes(),
         "schema_version": meta.get("schema_version"),
         "analyzer_version": meta.get("analyzer_version"),
@@ -43,5 +37,5 @@ def index_stats(index_dir: str | os.PathLike) -> dict:
     }
 
 
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).isoformat().replace("+00:00", "Z")

@@ -36,11 +36,16 @@ from pathlib import Path
 from typing import Iterator
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import EmptyIndexError, Index
+from whoosh.index import EmptyIndexError
 
+from .codec import read_toc, self_check
+from .columns import COLUMNS_FILE, GenerationColumns
+from .container import ContainerError
+from .engine import Corpus
 from .errors import (IndexNotFound, IndexUnreadable, IndexVersionMismatch,
                      IndexWriteFailed, ReindexRunning)
 from .schema import versions
+from .segment import SegmentData
 
 POINTER = "CURRENT"
 LOCK_FILE = "reindex.lock"
@@ -84,30 +89,39 @@ def describe_os_error(exc: OSError, doing: str) -> str:
 
 @dataclass
 class Manifest:
-    """What is in a generation: id -> (content hash, source root, file path).
+    """The source files a generation was built from: root -> path -> (size, mtime_ns, problems).
 
-    Lets an incremental reindex decide what changed without reading the index.
+    An incremental reindex skips a file whose size and modification time are
+    unchanged without reading it, and reports the problems recorded for it
+    (bad lines, say) again, so bad input is never silent however often it is
+    skipped. What is known per article (content hash, file, first seen) lives
+    in the segments themselves, so a missing or damaged manifest only means
+    reading every file once more.
     """
 
-    roots: list[str] = field(default_factory=list)
-    entries: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    files: dict[str, dict[str, tuple[int, int, list]]] = field(default_factory=dict)
 
-    def root_index(self, root: str) -> int:
-        try:
-            return self.roots.index(root)
-        except ValueError:
-            self.roots.append(root)
-            return len(self.roots) - 1
+    VERSION = 2
+
+    def files_under(self, root: str) -> dict[str, tuple[int, int, list]]:
+        return self.files.get(root, {})
+
+    @property
+    def roots(self) -> list[str]:
+        return sorted(self.files)
 
     def to_json(self) -> dict:
-        used = sorted({e[1] for e in self.entries.values()})
-        remap = {old: new for new, old in enumerate(used)}
-        return {"roots": [self.roots[i] for i in used],
-                "articles": {k: [h, remap[r], p] for k, (h, r, p) in self.entries.items()}}
+        return {"version": self.VERSION,
+                "files": {root: {path: [v[0], v[1], *([v[2]] if v[2] else [])] for path, v in sorted(paths.items())}
+                          for root, paths in sorted(self.files.items())}}
 
     @classmethod
     def from_json(cls, data: dict) -> "Manifest":
-        return cls(list(data["roots"]), {k: (v[0], v[1], v[2]) for k, v in data["articles"].items()})
+        if data.get("version") != cls.VERSION:
+            return cls()  # an older layout: read everything once
+        return cls({root: {path: (int(v[0]), int(v[1]), list(v[2]) if len(v) > 2 else [])
+                           for path, v in paths.items()}
+                    for root, paths in data["files"].items()})
 
 
 class IndexStore:
@@ -164,11 +178,10 @@ class IndexStore:
                 f"(schema {found['schema_version']}, analyzer {found['analyzer_version']}; this version "
                 f"uses schema {wanted['schema_version']}, analyzer {wanted['analyzer_version']}); {REBUILD_HINT}")
 
-    def open_whoosh(self, name: str) -> Index:
-        """Open one generation read-only (the schema, analyzers included, is unpickled here)."""
-        storage = FileStorage(str(self.root / name), readonly=True)
+    def read_toc(self, name: str):
+        """(schema, segments) of one generation, as stock Whoosh reads its TOC."""
         try:
-            return storage.open_index()
+            schema, segments, _ = read_toc(self.root / name)
         except (EmptyIndexError, FileNotFoundError):
             raise
         except (AttributeError, ImportError, ModuleNotFoundError) as exc:
@@ -177,9 +190,34 @@ class IndexStore:
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexUnreadable(f"the index at {self.root / name} is damaged "
                                   f"({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
+        return schema, segments
 
-    def open_current(self, attempts: int = 5) -> tuple[str, Index, dict]:
-        """The live generation: its name, Whoosh index and meta.
+    def open_generation(self, name: str, meta: dict) -> "OpenGeneration":
+        """Open one generation for searching: its TOC, segment files and columns, memory-mapped."""
+        path = self.root / name
+        schema, segments = self.read_toc(name)
+        datas: list[SegmentData] = []
+        try:
+            for segment in segments:
+                datas.append(SegmentData(path / segment.data_filename()))
+            columns = GenerationColumns(path)
+            if not columns.matches(segments):
+                raise ContainerError(f"{path / 'columns.news'} does not describe this generation's segments")
+            if segments:
+                self_check(path, segments[0], datas[0])
+        except FileNotFoundError:
+            for data in datas:
+                data.close()
+            raise
+        except (ContainerError, OSError, KeyError, ValueError, AttributeError) as exc:
+            for data in datas:
+                data.close()
+            raise IndexUnreadable(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
+                                  f"{REBUILD_HINT}") from None
+        return OpenGeneration(name, path, meta, schema, segments, Corpus(path, segments, datas, columns))
+
+    def open_current(self, attempts: int = 5) -> "OpenGeneration":
+        """The live generation, opened.
 
         A reindex may switch and delete the generation between reading the
         pointer and opening it: then read the pointer again.
@@ -195,7 +233,7 @@ class IndexStore:
             try:
                 meta = self.read_meta(name)
                 self.check_versions(meta)
-                return name, self.open_whoosh(name), meta
+                return self.open_generation(name, meta)
             except (IndexUnreadable, EmptyIndexError, FileNotFoundError) as exc:
                 if self.current_name() != name:
                     continue  # switched under us: try the new one
@@ -271,7 +309,9 @@ class IndexStore:
         path.mkdir()
         if base is not None:
             for src in (self.root / base).iterdir():
-                if src.name in (META_FILE, MANIFEST_FILE) or src.name.endswith("LOCK") or src.name.startswith("."):
+                # segment files are shared; the TOC, the columns and the metadata are written anew
+                if src.name in (META_FILE, MANIFEST_FILE, COLUMNS_FILE) or src.name.endswith("LOCK") \
+                        or src.name.startswith(".") or src.name.endswith(".toc"):
                     continue
                 os.link(src, path / src.name)
         return path
@@ -387,42 +427,56 @@ class LiveIndex:
         with self._lock:
             if self._generation is not None and stamp == self._stamp:
                 return self._generation
-            name, ix, meta = self.store.open_current()
-            self._stamp = self._pointer_stamp() if self.store.current_name() == name else None
-            self._generation = OpenGeneration(name, self.store.root / name, ix, meta)
+            generation = self.store.open_current()
+            self._stamp = self._pointer_stamp() if self.store.current_name() == generation.name else None
+            replaced, self._generation = self._generation, generation
+            if replaced is not None:
+                replaced.release()
             return self._generation
 
     def close(self) -> None:
         with self._lock:
+            if self._generation is not None:
+                self._generation.release()
             self._generation = None
             self._stamp = None
 
 
 class OpenGeneration:
-    """One opened generation: a Whoosh index plus a searcher per thread."""
+    """One opened generation: its memory-mapped :class:`~indexer.engine.Corpus` and memos.
 
-    def __init__(self, name: str, path: Path, ix: Index, meta: dict):
+    Replaced generations are released by :class:`LiveIndex`: their maps close
+    as soon as the last request still using them lets go, so a server's open
+    files stay flat however many reindexes it sees.
+    """
+
+    def __init__(self, name: str, path: Path, meta: dict, schema, segments: list, corpus: Corpus):
         self.name = name
         self.path = path
-        self.index = ix
         self.meta = meta
+        self.schema = schema
+        self.segments = segments
+        self.corpus = corpus
         self._local = threading.local()
+        self._searchers: list = []
         self._memo: dict = {}
         self._memo_lock = threading.Lock()
 
     def searcher(self):
+        """A stock Whoosh searcher over this generation (for tools and tests; search uses the corpus)."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             try:
-                searcher = self.index.searcher()
+                searcher = FileStorage(str(self.path), readonly=True).open_index().searcher()
             except Exception as exc:  # a segment file truncated or deleted (Whoosh raises many kinds)
                 raise IndexUnreadable(f"the index at {self.path} is damaged ({type(exc).__name__}: "
                                       f"{exc}); {REBUILD_HINT}") from None
             self._local.searcher = searcher
+            self._searchers.append(searcher)
         return searcher
 
     def memo(self, key: str, factory):
-        """A value computed once per generation (search's column arrays, caches)."""
+        """A value computed once per generation (caches of the search layer)."""
         try:
             return self._memo[key]
         except KeyError:
@@ -431,6 +485,17 @@ class OpenGeneration:
             if key not in self._memo:
                 self._memo[key] = factory(self)
             return self._memo[key]
+
+    def release(self) -> None:
+        """Drop this generation's caches and searchers; its maps close when the last user is done."""
+        for searcher in self._searchers:
+            try:
+                searcher.close()
+            except Exception:  # noqa: BLE001 - closing an already closed searcher
+                pass
+        self._searchers.clear()
+        self._memo.clear()
+        self.corpus.release()
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .analysis import analyze, analyze_word, fold
 from .engine import Corpus
+from .segment import letter_signature, signature_distance
 
 MIN_WORD = 3
 RARE = 2  # a word in fewer articles than this may be a typo
@@ -73,39 +76,50 @@ def _correct(corpus: Corpus, word: str) -> str | None:
         return None
     maxdist = 1 if len(term) <= 4 else 2
     best: tuple[int, int, str] | None = None  # (distance, -df, term)
-    vocabulary = corpus.memo("spelling", vocabulary_by_initial)
-    for length in range(len(term) - maxdist, len(term) + maxdist + 1):
-        for candidate in vocabulary.get((term[0], length), ()):
-            if candidate == term:
-                continue
-            distance = edit_distance(term, candidate, maxdist)
-            if distance > maxdist:
-                continue
-            cdf = corpus.doc_frequency(candidate)
-            if cdf <= df or cdf < BETTER * df:
-                continue
-            key = (distance, -cdf, candidate)  # the closest spelling, then the commonest
-            if best is None or key < best:
-                best = key
+    for candidate in _candidates(corpus, term, maxdist):
+        distance = edit_distance(term, candidate, maxdist)
+        if distance > maxdist:
+            continue
+        cdf = corpus.doc_frequency(candidate)
+        if cdf <= df or cdf < BETTER * df:
+            continue
+        key = (distance, -cdf, candidate)  # the closest spelling, then the commonest
+        if best is None or key < best:
+            best = key
     if best is None:
         return None
     return _surface(corpus, best[2], word)
 
 
-def vocabulary_by_initial(corpus: Corpus) -> dict[tuple[str, int], list[str]]:
-    """The index's alphabetic terms by (first letter, length): the candidates for a typo.
+def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:
+    """Words of the index that could be within ``maxdist`` edits of ``term``.
 
-    Built once per generation from the term dictionaries (the web workers do
-    it at start-up). Typos seldom touch the first letter, and grouping by it
-    keeps a lookup to a few hundred edit-distance checks.
+    Read from the segments' term tables, where every word of a title or body
+    has its length and letter counts stored (see ``segment.letter_signature``):
+    typos seldom touch the first letter, so only that letter's range of the
+    sorted table is looked at, and the length and letter-count bounds skip
+    nearly all of it with a few numpy operations.
     """
-    groups: dict[tuple[str, int], set[str]] = {}
+    signature = letter_signature(term)
+    found: set[str] = set()
+    first = term[0].encode("utf-8", "surrogatepass")
     for field in ("title", "body"):
-        for raw in corpus.reader.lexicon(field):
-            term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            if term.isalpha():
-                groups.setdefault((term[0], len(term)), set()).add(term)
-    return {key: sorted(terms) for key, terms in groups.items()}
+        for _, terms in corpus.field_terms(field):
+            if terms.tlen is None:
+                continue
+            lo, hi = terms.prefix_range(first)
+            if lo == hi:
+                continue
+            lengths = terms.tlen[lo:hi].astype(np.int64)
+            near = (lengths >= len(term) - maxdist) & (lengths <= len(term) + maxdist) & (lengths > 0)
+            idx = np.flatnonzero(near)
+            if not len(idx):
+                continue
+            close = signature_distance(terms.tsig[lo:hi][idx], signature) <= 2 * maxdist
+            for i in (lo + idx[close]).tolist():
+                found.add(terms.term(i).decode("utf-8", "surrogatepass"))
+    found.discard(term)
+    return found
 
 
 def _surface(corpus: Corpus, term: str, typed: str) -> str | None:
@@ -113,7 +127,7 @@ def _surface(corpus: Corpus, term: str, typed: str) -> str | None:
     forms: dict[str, int] = {}
     for field in ("title", "body"):
         for docnum in corpus.postings(field, term).docs[:SURFACE_SAMPLE].tolist():
-            text = corpus.searcher.stored_fields(docnum).get(field) or ""
+            text = corpus.stored_fields(docnum).get(field) or ""
             for token in analyze(text):
                 if token.term == term and not token.joined:
                     form = fold(text[token.start:token.end])

@@ -33,7 +33,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.ingest import reindex
 from indexer.search import MAX_RESULT_WINDOW, QueryError
-from indexer.store import IndexStore
+from indexer.store import LiveIndex
 from tests.conftest import REPO, SAMPLE, SEED_ID, write_jsonl
 from tests.servers import HOSTILE_ID, NESTED_ID, write_hostile_source
 from webapp import create_app
@@ -145,8 +145,7 @@ ARTICLE_OPERATIONS = ["/api/articles/{id}", "/api/articles/{id}/related", "/arti
 
 def test_every_indexed_article_conforms(app, index_dir):
     """Each article of the index, through each article operation, with and without highlighting."""
-    store = IndexStore(index_dir)
-    ids = sorted(store.read_manifest(store.current_name()).entries)
+    ids = sorted(LiveIndex(index_dir).current().corpus.article_ids())
     assert {SEED_ID, HOSTILE_ID, NESTED_ID, EDGE_ID, "4242"} <= set(ids) and len(ids) == 301 + 4 + 3
     for number, article_id in enumerate(ids):
         for path in ARTICLE_OPERATIONS:

@@ -125,9 +125,10 @@ def assert_clean(index_dir: Path, trial: Trial | str) -> None:
     assert store.generations() == [live], f"{trial}: generations {store.generations()}"
     assert sorted(p.name for p in index_dir.iterdir()) == sorted(["CURRENT", "reindex.lock", live]), trial
     gen = LiveIndex(index_dir).current()
-    segments = {f"MAIN_{s.segid}.seg" for s in gen.index._segments()}
-    toc = f"_MAIN_{gen.index.latest_generation()}.toc"
-    expected = segments | {toc, "MAIN_WRITELOCK", "newsindex.json", "manifest.json"}
+    segments = {name for s in gen.segments for name in s.files}
+    toc = [p.name for p in (index_dir / live).glob("_MAIN_*.toc")]
+    assert len(toc) == 1, trial
+    expected = segments | {toc[0], "columns.news", "newsindex.json", "manifest.json"}
     assert {p.name for p in (index_dir / live).iterdir()} == expected, trial
     assert (index_dir / "reindex.lock").read_text() == "", f"{trial}: the lock names a holder"
 

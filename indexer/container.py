@@ -1,0 +1,135 @@
+"""A file of named numpy arrays, memory-mapped: the unit of everything newsindex derives.
+
+Segments and generations keep their numeric data (term tables, postings,
+per-document columns, compressed article text) in files of this shape, so a
+web worker opens them with one ``mmap`` each and reads arrays straight from
+the page cache: nothing is decoded into private memory, and every worker of
+the machine shares the same pages (what Lucene and tantivy do with their
+segment files).
+
+Layout::
+
+    b"NEWSIDX1"  u32 header length  JSON header  padding  section ... section
+
+The header names each section's dtype, length and offset (aligned to 16
+bytes) and carries small metadata (``meta``). Files are written to a
+temporary name, fsynced and renamed, so a reader never sees half a file.
+"""
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"NEWSIDX1"
+ALIGN = 16
+_LENGTH = struct.Struct("<I")
+
+
+class ContainerError(Exception):
+    """The file is not a complete container of this version (damaged or foreign)."""
+
+
+def _aligned(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | bytes],
+                    meta: dict[str, Any] | None = None, fsync: bool = True) -> int:
+    """Write ``sections`` (name -> array or bytes) atomically; returns the file size."""
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in sections.items():
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            value = np.frombuffer(value, dtype=np.uint8)
+        value = np.ascontiguousarray(value)
+        if value.dtype.byteorder == ">" or (value.dtype.byteorder == "=" and np.little_endian is False):
+            value = value.astype(value.dtype.newbyteorder("<"))
+        arrays[name] = value
+    table = {}
+    offset = 0
+    for name, value in arrays.items():
+        table[name] = {"dtype": value.dtype.str, "count": int(value.size), "offset": offset}
+        offset = _aligned(offset + value.nbytes)
+    header = json.dumps({"sections": table, "meta": meta or {}}, separators=(",", ":"),
+                        ensure_ascii=True).encode("ascii")
+    start = _aligned(len(MAGIC) + _LENGTH.size + len(header))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(MAGIC + _LENGTH.pack(len(header)) + header)
+            f.write(b"\0" * (start - f.tell()))
+            for name, value in arrays.items():
+                f.seek(start + table[name]["offset"])
+                f.write(memoryview(value).cast("B") if value.size else b"")
+            f.truncate(start + offset)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return start + offset
+
+
+class Container:
+    """A container file opened read-only: ``c[name]`` is a zero-copy numpy view of the map."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < len(MAGIC) + _LENGTH.size:
+                raise ContainerError(f"{self.path} is truncated ({size} bytes)")
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        head = self._map[:len(MAGIC) + _LENGTH.size]
+        if head[:len(MAGIC)] != MAGIC:
+            raise ContainerError(f"{self.path} is not a newsindex data file (bad magic)")
+        (length,) = _LENGTH.unpack(head[len(MAGIC):])
+        try:
+            header = json.loads(self._map[len(MAGIC) + _LENGTH.size:len(MAGIC) + _LENGTH.size + length])
+        except ValueError as exc:
+            raise ContainerError(f"{self.path} has a damaged header ({exc})") from None
+        self._start = _aligned(len(MAGIC) + _LENGTH.size + length)
+        self.sections: dict[str, dict] = header["sections"]
+        self.meta: dict[str, Any] = header["meta"]
+        end = max((self._start + s["offset"] + np.dtype(s["dtype"]).itemsize * s["count"]
+                   for s in self.sections.values()), default=self._start)
+        if end > size:
+            raise ContainerError(f"{self.path} is truncated ({size} bytes, its header needs {end})")
+        self._views: dict[str, np.ndarray] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.sections
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        view = self._views.get(name)
+        if view is None:
+            if self._map is None:
+                raise ContainerError(f"{self.path} was closed")
+            try:
+                s = self.sections[name]
+            except KeyError:
+                raise ContainerError(f"{self.path} has no section {name!r}") from None
+            view = np.frombuffer(self._map, dtype=np.dtype(s["dtype"]), count=s["count"],
+                                 offset=self._start + s["offset"]) if s["count"] else \
+                np.zeros(0, dtype=np.dtype(s["dtype"]))
+            self._views[name] = view
+        return view
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self.sections else default
+
+    def nbytes(self) -> int:
+        return len(self._map) if self._map is not None else 0
+
+    def close(self) -> None:
+        """Drop the views; the map itself closes when the last array over it is gone."""
+        self._views.clear()
+        self._map = None
