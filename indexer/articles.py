@@ -67,3 +67,17 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file of a source, announced before its articles (or instead of them when unchanged).
+
+    ``size`` and ``mtime_ns`` are what the manifest records, so the next
+    incremental run can skip a file that did not change without reading it.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    unchanged: bool = False

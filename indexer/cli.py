@@ -48,10 +48,13 @@ def cli() -> None:
               default=config.SETTINGS["workers"].default, show_default=True,
               help=config.SETTINGS["workers"].help)
 @click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of failing.")
+@click.option("--allow-deletes", is_flag=True,
+              help="Let a run delete more than half of a source's articles (a reindex otherwise refuses: "
+                   "the folder may be empty or unmounted).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped input, not just the first few.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def reindex(sources, index_dir, full, workers, wait, quiet, verbose, as_json):
+def reindex(sources, index_dir, full, workers, wait, allow_deletes, quiet, verbose, as_json):
     """Index the articles in SOURCES (files or directories).
 
     Incremental by default: new and changed articles are written, unchanged
@@ -63,7 +66,7 @@ def reindex(sources, index_dir, full, workers, wait, quiet, verbose, as_json):
     progress = make_progress(quiet or as_json)
     command = "newsindex reindex " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     summary = run_reindex(index_dir, sources, full=full, workers=workers, wait=wait,
-                          progress=progress, command=command)
+                          allow_deletes=allow_deletes, progress=progress, command=command)
     print_problems(summary.problems, verbose)
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "index": str(index_dir),
@@ -85,6 +88,9 @@ def print_problems(problems, verbose: bool) -> None:
 def format_summary(s, index_dir) -> str:
     if s.mode == "unchanged":
         head = f"Nothing changed: {s.articles:,} articles in {index_dir} are up to date."
+    elif s.mode == "optimize":
+        return (f"Optimized {index_dir} ({s.generation}): {s.articles:,} articles in one segment; "
+                f"{s.deleted:,} deleted articles dropped.\n  {s.seconds:.1f} s")
     else:
         head = (f"{'Rebuilt' if s.mode == 'full' else 'Updated'} {index_dir} ({s.generation}): "
                 f"{s.articles:,} articles.")
@@ -93,6 +99,26 @@ def format_summary(s, index_dir) -> str:
     if s.warnings:
         counts += f" · warnings {s.warnings:,}"
     return f"{head}\n  {counts}\n  {s.seconds:.1f} s · {s.rate:,.0f} articles/s"
+
+
+@cli.command()
+@index_option
+@click.option("--wait", is_flag=True, help="If a reindex is running, wait for it instead of failing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def optimize(index_dir, wait, quiet):
+    """Merge the index into one segment (searches keep answering meanwhile).
+
+    Incremental reindexes add small segments and merge them by themselves,
+    but never rewrite the big ones; after many of them (or many deletions),
+    optimize makes searches as fast as after a full build.
+    """
+    from .ingest import optimize as run_optimize
+
+    summary = run_optimize(index_dir, wait=wait, progress=make_progress(quiet),
+                           command="newsindex optimize")
+    if not quiet:
+        click.echo(format_summary(summary, index_dir) if summary.mode == "optimize"
+                   else f"Nothing to do: {index_dir} is one segment without deleted articles.")
 
 
 @cli.command()
@@ -116,7 +142,8 @@ def stats(index_dir, as_json):
         + (" …" if len(info["sources"]) > 8 else ""),
         f"dates        {rng['from'] or '-'} to {rng['to'] or '-'}"
         + (f" ({info['undated']:,} undated)" if info["undated"] else ""),
-        f"size         {info['size_bytes'] / 1e6:,.1f} MB on disk",
+        f"size         {info['size_bytes'] / 1e6:,.1f} MB on disk, {info['segments']} segment"
+        + ("s" if info["segments"] != 1 else ""),
         f"versions     schema {info['schema_version']}, analyzer {info['analyzer_version']}",
         f"last reindex {info['built']}: {last.get('mode', '?')}, added {last.get('added', 0):,}, "
         f"updated {last.get('updated', 0):,}, deleted {last.get('deleted', 0):,}, "

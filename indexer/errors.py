@@ -34,3 +34,9 @@ class SourceNotFound(NewsindexError):
 
 class IndexWriteFailed(NewsindexError):
     code = "index_write_failed"
+
+
+class WouldDropArticles(NewsindexError):
+    """A reindex that would delete what looks like a vanished source; nothing was changed."""
+
+    code = "would_drop_articles"

@@ -1,36 +1,45 @@
 """Reindexing: read sources, work out what changed, write a new generation, switch.
 
-An incremental run compares each article's content hash with the live
-generation's manifest: new and changed articles are written, unchanged ones
-are not analysed again, and articles whose file vanished from a source are
-deleted. Nothing changed means nothing is written at all. ``full=True``
-rebuilds from scratch beside the live index. Either way readers keep serving
-the old generation until the new one is complete (see :mod:`indexer.store`).
+An incremental run (see :mod:`indexer.changes`) skips unchanged files,
+compares the other articles with the index by content hash, writes new and
+changed ones into new segments, and marks deleted ones in the old segments,
+which it shares with the live generation by hard links and never rewrites.
+Nothing changed means nothing is written at all. ``full=True`` rebuilds from
+scratch beside the live index. Either way readers keep serving the old
+generation until the new one is complete (see :mod:`indexer.store`).
+
+A run that would delete more than half of a source's articles (an unmounted
+disk, an emptied folder) stops before writing anything unless
+``allow_deletes`` is given; so does a forced full rebuild that would drop
+sources the index holds but this run does not name.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import time
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Protocol
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
 
-from .analysis import nltk_data_path, stem
-from .articles import Article, Problem
-from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
-                     NewsindexError, SourceNotFound)
-from .parallel import WatchedMpWriter
-from .readers import read_source
-from .schema import build_schema, to_document, versions
+from .articles import Problem
+from .changes import IndexedArticles, Plan, articles_by_root, deletions, read_sources
+from .codec import read_toc, write_toc
+from .columns import build_columns
+from .merge import merge_segments, plan_merges
+from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
+                     SourceNotFound, WouldDropArticles)
+from .parallel import ParallelSegmentSink
+from .schema import build_schema, versions
+from .segment import SegmentData
 from .store import IndexStore, LiveIndex, Manifest, describe_os_error
+from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
-WRITER_LIMIT_MB = 1024
 
 
 class Progress(Protocol):
@@ -82,20 +91,6 @@ class ReindexSummary:
                 "generation": self.generation}
 
 
-@dataclass
-class _Plan:
-    """The outcome of reading the sources, before anything is written."""
-
-    to_write: list[tuple[Article, str, str]] = field(default_factory=list)  # article, hash, root
-    replaced: list[str] = field(default_factory=list)  # ids whose indexed version is replaced
-    seen: set[str] = field(default_factory=set)
-    failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
-    problems: list[Problem] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
     roots = []
     for source in sources:
@@ -111,9 +106,13 @@ def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
 
 
 def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], *,
-            full: bool = False, workers: int = 1, wait: bool = False,
-            progress: Progress | None = None, command: str = "") -> ReindexSummary:
-    """Bring the index at ``index_dir`` up to date with ``sources``."""
+            full: bool = False, workers: int = 1, wait: bool = False, allow_deletes: bool = False,
+            progress: Progress | None = None, command: str = "",
+            segment_tokens: int = SEGMENT_TOKENS) -> ReindexSummary:
+    """Bring the index at ``index_dir`` up to date with ``sources``.
+
+    ``segment_tokens`` bounds each new segment (and so each worker's memory).
+    """
     started = time.perf_counter()
     progress = progress or SilentProgress()
     roots = resolve_sources(sources)
@@ -132,176 +131,272 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         removed = store.remove_stale(keep=live)
         if removed and not leftover:
             progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
-        base_manifest, full = _load_base(store, live, full, progress)
-        plan = _read_sources(roots, base_manifest, full, progress)
-        deletions = [] if full else _deletions(base_manifest, roots, plan)
-        summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
-                                 updated=plan.updated, unchanged=plan.unchanged,
-                                 deleted=len(deletions) if not full else _dropped(base_manifest, plan),
-                                 problems=plan.problems)
-        summary.skipped = sum(1 for p in plan.problems if not p.warning)
-        summary.warnings = len(plan.problems) - summary.skipped
-        if not full and not plan.to_write and not deletions:
-            summary.mode = "unchanged"
-            summary.generation = live
-            summary.articles = len(base_manifest.entries)
-        else:
-            manifest = _write_generation(store, live, full, plan, deletions, base_manifest,
-                                         workers, progress, summary, started, roots)
-            summary.articles = len(manifest.entries)
+        base, indexed, full = _load_base(store, live, full, roots, allow_deletes, progress)
+        run = _GenerationRun(store, live, full, base, workers, progress, segment_tokens)
+        try:
+            plan = read_sources(roots, indexed, base, full, progress, run.add)
+            gone, lost = ([], {}) if full else deletions(indexed, roots, plan)
+            if not allow_deletes:
+                _refuse_mass_deletion(indexed, lost)
+            summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
+                                     updated=plan.updated, unchanged=plan.unchanged,
+                                     deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
+                                     problems=plan.problems)
+            summary.skipped = sum(1 for p in plan.problems if not p.warning)
+            summary.warnings = len(plan.problems) - summary.skipped
+            if not full and not plan.written and not gone:
+                run.discard()
+                summary.mode = "unchanged"
+                summary.generation = live
+                summary.articles = len(indexed)
+            else:
+                summary.articles = run.commit(plan, gone, summary, started, roots)
+        except BaseException:
+            run.discard()
+            raise
     summary.seconds = time.perf_counter() - started
     progress.close()
     return summary
 
 
-def _load_base(store: IndexStore, live: str | None, full: bool, progress: Progress) -> tuple[Manifest, bool]:
-    """The live generation's manifest; an unusable or outdated index means a full rebuild."""
+def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Progress | None = None,
+             command: str = "") -> ReindexSummary:
+    """Merge every segment of the live generation into one (dropping deleted articles).
+
+    A new generation like any reindex: searches keep answering from the old
+    one until the switch. Worth it after many incremental runs; nothing to do
+    when the index is a single segment without deletions.
+    """
+    started = time.perf_counter()
+    progress = progress or SilentProgress()
+    store = IndexStore(index_dir)
+    with store.lock(wait=wait, command=command,
+                    on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")):
+        generation = LiveIndex(store.root).current()
+        live, segments = generation.name, generation.segments
+        summary = ReindexSummary(mode="optimize", unchanged=generation.corpus.count, generation=live,
+                                 articles=generation.corpus.count)
+        store.remove_stale(keep=live)
+        if len(segments) <= 1 and not any(seg.deleted_count() for seg in segments):
+            summary.mode = "unchanged"
+        else:
+            run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress)
+            try:
+                gen = run._directory()
+                _, segments, _ = read_toc(store.root / live)
+                merged = merge_segments(gen, run.schema, segments, progress)
+                for segment in segments:
+                    for name in segment.files:
+                        (gen / name).unlink(missing_ok=True)
+                summary.deleted = sum(seg.deleted_count() for seg in segments)
+                summary.articles = run.publish([merged], summary, started, store.read_manifest(live),
+                                               generation.meta.get("sources") or [])
+            except BaseException:
+                run.discard()
+                raise
+    summary.seconds = time.perf_counter() - started
+    progress.close()
+    return summary
+
+
+MASS_DELETION_SHARE = 0.5
+
+
+def _refuse_mass_deletion(indexed: IndexedArticles, lost: dict[str, int]) -> None:
+    """Stop when a source would lose more than half of its articles (or all): it vanished, probably."""
+    if not lost:
+        return
+    held = articles_by_root(indexed)
+    for root, n in sorted(lost.items()):
+        if n == held.get(root, 0) or n > MASS_DELETION_SHARE * held.get(root, 0):
+            raise WouldDropArticles(
+                f"this reindex would delete {n:,} of the {held.get(root, 0):,} articles from {root} "
+                f"(is the folder empty or unmounted?); nothing was changed. If they are really gone, "
+                f"run it again with --allow-deletes")
+
+
+def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str], allow_deletes: bool,
+               progress: Progress) -> tuple[Manifest, IndexedArticles, bool]:
+    """The live generation's manifest and articles; an unusable or outdated index means a full rebuild."""
     if live is None:
-        return Manifest(), True
+        return Manifest(), IndexedArticles(None), True
     try:
         meta = store.read_meta(live)
         store.check_versions(meta)
+        indexed = IndexedArticles(LiveIndex(store.root).current().corpus)
+    except (IndexVersionMismatch, IndexUnreadable) as exc:
+        reason = "was built by another version of newsindex" if isinstance(exc, IndexVersionMismatch) \
+            else f"cannot be read ({exc})"
+        dropped = [s for s in _previous_sources(store, live) if s not in roots]
+        if dropped and not allow_deletes:
+            raise WouldDropArticles(
+                f"the index {reason} and must be rebuilt in full, which would drop the articles of "
+                f"{', '.join(dropped)}; run `newsindex reindex --full` naming every source to keep "
+                f"(or add --allow-deletes)") from None
+        progress.note(f"the index {reason}; rebuilding it in full")
+        return Manifest(), IndexedArticles(None), True
+    try:
         manifest = store.read_manifest(live)
-        if not full:  # the segments an incremental run builds on must open; if not, rebuild
-            LiveIndex(store.root).current().searcher().close()
-    except IndexVersionMismatch:
-        progress.note("the index was built by another version of newsindex; rebuilding it in full")
-        return _manifest_or_empty(store, live), True
     except IndexUnreadable as exc:
-        progress.note(f"{exc}: rebuilding in full")
-        return Manifest(), True
-    return manifest, full
+        progress.note(f"{exc}: every source file is read once more and compared with the index")
+        manifest = Manifest()
+    return manifest, indexed, full
 
 
-def _manifest_or_empty(store: IndexStore, live: str) -> Manifest:
+def _previous_sources(store: IndexStore, live: str) -> list[str]:
     try:
-        return store.read_manifest(live)
+        return list(store.read_meta(live).get("sources") or [])
     except IndexUnreadable:
-        return Manifest()
+        return []
 
 
-def _read_sources(roots: list[str], base: Manifest, full: bool, progress: Progress) -> _Plan:
-    plan = _Plan()
-    where_seen: dict[str, str] = {}
-    progress.phase("reading", None)
-    for root in roots:
-        for item in read_source(root):
-            if isinstance(item, Problem):
-                plan.problems.append(item)
-                if item.whole_file:
-                    plan.failed_files.add((root, item.path))
-                continue
-            progress.advance()
-            if item.id in where_seen:
-                plan.problems.append(Problem(item.path, f"duplicate id {item.id!r} (first seen at "
-                                                        f"{where_seen[item.id]}); skipped", item.line))
-                continue
-            where_seen[item.id] = item.where
-            plan.seen.add(item.id)
-            digest = item.content_hash()
-            previous = base.entries.get(item.id)
-            if previous is None:
-                plan.added += 1
-            elif previous[0] != digest:
-                plan.updated += 1
-                plan.replaced.append(item.id)
-            else:
-                plan.unchanged += 1
-                if not full:
-                    continue
-            plan.to_write.append((item, digest, root))
-    return plan
+class _GenerationRun:
+    """The generation a reindex writes: created on the first article, published or discarded.
 
+    Articles stream into a segment sink as they are read, so a full build of a
+    million articles never holds them all in memory; a run with few articles
+    writes in this process, a large one in ``workers`` processes.
+    """
 
-def _deletions(base: Manifest, roots: list[str], plan: _Plan) -> list[str]:
-    """Articles that came from these sources before and are gone now (unreadable files excepted)."""
-    root_ids = {i for i, r in enumerate(base.roots) if r in roots}
-    gone = []
-    for article_id, (_, root_i, path) in base.entries.items():
-        if root_i in root_ids and article_id not in plan.seen \
-                and not _unreadable(plan.failed_files, base.roots[root_i], path):
-            gone.append(article_id)
-    return gone
+    def __init__(self, store: IndexStore, live: str | None, full: bool, base: Manifest,
+                 workers: int, progress: Progress, segment_tokens: int = SEGMENT_TOKENS):
+        self.store, self.live, self.full, self.base = store, live, full, base
+        self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
+        self.schema = build_schema()
+        self.gen: Path | None = None
+        self.sink = None
+        self._buffer: list[Entry] = []
+        self._phase = False
 
+    def _directory(self) -> Path:
+        if self.gen is None:
+            self.gen = self.store.new_generation(base=None if self.full else self.live)
+        return self.gen
 
-def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:
-    """Was ``path`` (or a directory above it) unreadable this run? Then keep its articles."""
-    if (root, path) in failed or (root, ".") in failed:
-        return True
-    parts = path.split("/")
-    return any((root, "/".join(parts[:i])) in failed for i in range(1, len(parts)))
+    def add(self, entry: Entry) -> None:
+        if not self._phase:
+            self.progress.phase("indexing", None)
+            self._phase = True
+        self.progress.advance()
+        if self.sink is None:
+            self._buffer.append(entry)
+            if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
+                self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
+                                                self.segment_tokens))
+            return
+        self.sink.add(entry)
 
+    def _start(self, sink) -> None:
+        self.sink = sink
+        buffered, self._buffer = self._buffer, []
+        for entry in buffered:
+            sink.add(entry)
 
-def _dropped(base: Manifest, plan: _Plan) -> int:
-    return sum(1 for article_id in base.entries if article_id not in plan.seen)
+    def _finish_segments(self) -> list:
+        if self.sink is None:
+            if not self._buffer:
+                return []
+            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens))
+        sink, self.sink = self.sink, None
+        return sink.finish()
 
-
-def _write_generation(store: IndexStore, live: str | None, full: bool, plan: _Plan,
-                      deletions: list[str], base: Manifest, workers: int, progress: Progress,
-                      summary: ReindexSummary, started: float, roots: list[str]) -> Manifest:
-    gen: Path | None = None
-    try:
-        gen = store.new_generation(base=None if full else live)
-        manifest = Manifest() if full else Manifest(list(base.roots), dict(base.entries))
-        _write_whoosh(gen, full, plan, deletions, workers, progress)
-        for article_id in deletions:
-            manifest.entries.pop(article_id, None)
-        for article, digest, root in plan.to_write:
-            manifest.entries[article.id] = (digest, manifest.root_index(root), article.path)
-        summary.written = len(plan.to_write)
-        _check_count(gen, len(manifest.entries))
-        summary.generation = gen.name
-        summary.seconds = time.perf_counter() - started
-        meta = {**versions(), "generation": gen.name, "articles": len(manifest.entries),
-                "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "sources": roots if full else sorted(set(manifest.roots)),
-                "last_reindex": summary.as_dict()}
-        progress.note("switching to the new index")
-        store.publish(gen, meta, manifest)
-        return manifest
-    except OSError as exc:
-        switched = gen is not None and store.current_name() == gen.name  # failed after the switch
-        raise IndexWriteFailed(describe_os_error(exc, f"writing the new index in {store.root}")
-                               + ("; the new index is live anyway" if switched
-                                  else "; the live index is untouched")) from None
-    finally:
-        if gen is not None and store.current_name() != gen.name:
-            shutil.rmtree(gen, ignore_errors=True)
-
-
-def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], workers: int,
-                  progress: Progress) -> None:
-    storage = FileStorage(str(gen))
-    ix = storage.create_index(build_schema()) if full else storage.open_index()
-    parallel = workers > 1 and len(plan.to_write) >= PARALLEL_THRESHOLD
-    if plan.to_write:
-        nltk_data_path()
-        stem("warm")  # import NLTK once here, not in every worker process
-    if parallel:
-        writer = WatchedMpWriter(ix, procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB // workers)
-    else:
-        writer = SegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
-    try:
-        if not full:  # deletions and the old versions of updated articles, with one searcher
-            with writer.searcher() as searcher:
-                for article_id in deletions + plan.replaced:
-                    writer.delete_by_term("id", article_id, searcher=searcher)
-        progress.phase("indexing", len(plan.to_write))
-        for article, _, _ in plan.to_write:
-            writer.add_document(**to_document(article))
-            progress.advance()
-        progress.phase("committing", None)
-        writer.commit()
-    except BaseException:
+    def commit(self, plan: Plan, gone: list[int], summary: ReindexSummary, started: float,
+               roots: list[str]) -> int:
+        """Write the TOC, columns and manifest, check, and switch; returns the article count."""
+        store = self.store
         try:
-            writer.cancel()
-        except Exception:  # noqa: BLE001 - a commit that failed half-way (disk full) can leave
-            pass  # Whoosh unable to cancel; the generation is deleted anyway: report the first error
-        raise
+            new_segments = self._finish_segments()
+            gen = self._directory()
+            old_segments = [] if self.full else self._old_segments(gen, sorted(set(gone) | set(plan.replaced)))
+            segments = old_segments + new_segments
+            if not self.full:
+                segments = self._merge_small(gen, segments)
+            summary.written = plan.written
+            manifest = self._manifest(plan, roots)
+            sources = roots if self.full else sorted(set(roots) | set(manifest.roots))
+            return self.publish(segments, summary, started, manifest, sources)
+        except OSError as exc:
+            switched = self.gen is not None and store.current_name() == self.gen.name
+            raise IndexWriteFailed(describe_os_error(exc, f"writing the new index in {store.root}")
+                                   + ("; the new index is live anyway" if switched
+                                      else "; the live index is untouched")) from None
+
+    def publish(self, segments: list, summary: ReindexSummary, started: float, manifest: Manifest,
+                sources: list[str]) -> int:
+        """TOC, columns, manifest and meta for ``segments``; check; switch. Returns the article count."""
+        store, gen = self.store, self._directory()
+        try:
+            self.progress.phase("committing", None)
+            write_toc(gen, self.schema, segments, _next_toc_generation(store, self.live, self.full))
+            datas = [SegmentData(gen / seg.data_filename()) for seg in segments]
+            build_columns(gen, segments, datas)
+            articles = sum(seg.doc_count() for seg in segments)
+            _check_count(gen, articles)
+            summary.generation = gen.name
+            summary.articles = articles
+            summary.seconds = time.perf_counter() - started
+            meta = {**versions(), "generation": gen.name, "articles": articles, "segments": len(segments),
+                    "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "sources": sources, "last_reindex": summary.as_dict()}
+            self.progress.note("switching to the new index")
+            store.publish(gen, meta, manifest)
+            return articles
+        except OSError as exc:
+            switched = self.gen is not None and store.current_name() == self.gen.name
+            raise IndexWriteFailed(describe_os_error(exc, f"writing the new index in {store.root}")
+                                   + ("; the new index is live anyway" if switched
+                                      else "; the live index is untouched")) from None
+
+    def _manifest(self, plan: Plan, roots: list[str]) -> Manifest:
+        """The files of the new generation: those read or skipped now, and other sources' as they were."""
+        files = {} if self.full else {root: dict(paths) for root, paths in self.base.files.items()
+                                      if root not in roots}
+        for (root, path), stamp in plan.files.items():
+            files.setdefault(root, {})[path] = stamp
+        return Manifest(files)
+
+    def _merge_small(self, gen: Path, segments: list) -> list:
+        """Apply the tiered merge policy (small segments only; see :mod:`indexer.merge`)."""
+        for group in plan_merges(segments):
+            self.progress.note(f"merging {len(group)} small segments")
+            merged = merge_segments(gen, self.schema, [segments[i] for i in group])
+            for i in group:
+                for name in segments[i].files:
+                    (gen / name).unlink(missing_ok=True)
+            segments = [seg for i, seg in enumerate(segments) if i not in set(group)] + [merged]
+        return segments
+
+    def _old_segments(self, gen: Path, remove: list[int]) -> list:
+        """The live generation's segments, with the documents ``remove`` marked deleted."""
+        _, segments, _ = read_toc(gen.parent / self.live)
+        bases = [0]
+        for segment in segments:
+            bases.append(bases[-1] + segment.doc_count_all())
+        for docnum in remove:
+            s = bisect_right(bases, docnum) - 1
+            segments[s].delete_document(docnum - bases[s])
+        return segments
+
+    def discard(self) -> None:
+        """Stop the workers and delete the unpublished generation."""
+        if self.sink is not None:
+            self.sink.cancel()
+            self.sink = None
+        if self.gen is not None and self.store.current_name() != self.gen.name:
+            shutil.rmtree(self.gen, ignore_errors=True)
+
+
+def _next_toc_generation(store: IndexStore, live: str | None, full: bool) -> int:
+    """Whoosh's TOC generation number: one more than the live one's (1 for a new index)."""
+    if full or live is None:
+        return 1
+    storage = FileStorage(str(store.root / live), readonly=True)
+    from whoosh.index import TOC
+    return max(TOC._latest_generation(storage, "MAIN"), 0) + 1
 
 
 def _check_count(gen: Path, expected: int) -> None:
-    """The sanity check before switching: the new generation opens and holds what we wrote."""
+    """The sanity check before switching: stock Whoosh opens the new generation and counts."""
     try:
         ix = FileStorage(str(gen), readonly=True).open_index()
         with ix.reader() as reader:

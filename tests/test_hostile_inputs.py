@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.errors import WouldDropArticles
 from indexer.ingest import reindex
 from indexer.search import get_article, search
 from indexer.store import IndexStore, LiveIndex
@@ -259,8 +260,8 @@ def test_file_that_vanishes_between_listing_and_reading(tmp_path, monkeypatch, c
     live = LiveIndex(index_dir)
     assert live.current().searcher().doc_count() == 3  # kept: unreadable is not deleted
     monkeypatch.undo()
-    # once the file is really gone (no race), the next run deletes its articles
-    summary = reindex(index_dir, [source])
+    # once the file is really gone (no race), the next run deletes its articles (2 of 3: it says so)
+    summary = reindex(index_dir, [source], allow_deletes=True)
     assert (summary.deleted, summary.skipped) == (2, 0)
     assert [h.id for h in search(LiveIndex(index_dir), "rye").hits] == ["stays.txt"]
 
@@ -276,7 +277,9 @@ def test_source_path_that_is_not_utf8(tmp_path):
     again = run_cli("reindex", "--index", str(index_dir), str(source))
     assert again.returncode == 0 and again.stdout.startswith("Nothing changed"), again.stderr
     (source / "a.txt").unlink()
-    gone = reindex(index_dir, [source])
+    with pytest.raises(WouldDropArticles, match="would delete 1 of the 1 articles from .*archiv"):
+        reindex(index_dir, [source])  # an emptied source looks like an unmounted one
+    gone = reindex(index_dir, [source], allow_deletes=True)
     assert gone.deleted == 1 and gone.articles == 0
 
 

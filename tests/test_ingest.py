@@ -106,14 +106,19 @@ def test_full_rebuild_switches_generation_and_drops_other_sources(sample_dir, tm
 def test_parallel_full_build_matches_single_process(tmp_path):
     from tests.conftest import many_records
 
+    from indexer.search import batch_search
+
     source = write_jsonl(tmp_path / "many.jsonl", many_records(2500))
     one = reindex(tmp_path / "one", [source], workers=1)
-    two = reindex(tmp_path / "two", [source], workers=2)
+    two = reindex(tmp_path / "two", [source], workers=2, segment_tokens=60_000)
     assert one.articles == two.articles == 2500
-    for ix in ("one", "two"):
-        gen = LiveIndex(tmp_path / ix).current()
-        assert all(seg.is_compound() for seg in gen.index._segments())
-        assert gen.searcher().document(id="r2499")["body"].endswith("serial marker s2499")
+    gens = [LiveIndex(tmp_path / ix).current() for ix in ("one", "two")]
+    assert [len(g.segments) for g in gens][0] == 1 and len(gens[1].segments) > 2  # two workers, several each
+    stored = [{g.corpus.article_id(d): g.corpus.stored_fields(d) for d in range(g.corpus.size)} for g in gens]
+    assert stored[0] == stored[1] and stored[0]["r2499"]["body"].endswith("serial marker s2499")
+    queries = [("1", "cocoa prices in brazil"), ("2", "oil"), ("3", "bank rate cut"), ("4", "serial marker")]
+    runs = [list(batch_search(LiveIndex(tmp_path / ix), queries, limit=1000)) for ix in ("one", "two")]
+    assert runs[0] == runs[1] and all(hits for _, hits in runs[0])
 
 
 def test_index_from_another_version_says_to_rebuild(sample_dir, index_dir):

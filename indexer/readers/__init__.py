@@ -21,7 +21,11 @@ Problem. Readers never raise on bad input; a missing root is the one
 exception (:class:`FileNotFoundError`), since it is a usage error.
 
 ``Article.path`` and ``Problem.path`` are relative to the root, in posix
-form (for a file root: its name). Symbolic links are followed; a directory
+form (for a file root: its name). Given ``unchanged(path, size, mtime_ns)``
+(what ingest passes), each readable file is also announced by a
+:class:`SourceFile` record before its articles; when ``unchanged`` says the
+file is as it was last time, only that record comes, with ``unchanged=True``,
+and the file is not read at all. Symbolic links are followed; a directory
 reached twice (a link loop) is reported once and not walked again.
 """
 from __future__ import annotations
@@ -30,14 +34,16 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..articles import Article, Problem
+from ..articles import Article, Problem, SourceFile
 from .html import read_html
 from .jsonl import read_json, read_jsonl
 from .text import read_text
 
-__all__ = ["SUPPORTED_EXTENSIONS", "read_source"]
+__all__ = ["SUPPORTED_EXTENSIONS", "read_source", "SourceFile"]
 
 Reader = Callable[[Path, str], Iterator[Article | Problem]]
+Unchanged = Callable[[str, int, int], bool]
+Record = Article | Problem | SourceFile
 
 _READERS: dict[str, Reader] = {
     ".jsonl": read_jsonl,
@@ -54,7 +60,7 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)
 _SKIPPED_PREFIXES = ("README", "LICENSE")
 
 
-def read_source(root: str | os.PathLike[str]) -> Iterator[Article | Problem]:
+def read_source(root: str | os.PathLike[str], unchanged: Unchanged | None = None) -> Iterator[Record]:
     """Yield every article under ``root`` (a file or a directory tree), and every problem.
 
     Raises FileNotFoundError only when ``root`` itself does not exist.
@@ -63,12 +69,12 @@ def read_source(root: str | os.PathLike[str]) -> Iterator[Article | Problem]:
     if not os.path.exists(root_path):
         raise FileNotFoundError(f"source not found: {os.fspath(root)}")
     if root_path.is_dir():
-        yield from _read_tree(root_path)
+        yield from _read_tree(root_path, unchanged)
     else:
-        yield from _read_file(root_path, _text(root_path.name))
+        yield from _read_file(root_path, _text(root_path.name), unchanged)
 
 
-def _read_file(path: Path, rel: str) -> Iterator[Article | Problem]:
+def _read_file(path: Path, rel: str, unchanged: Unchanged | None = None) -> Iterator[Record]:
     """Read one file with the reader for its extension; others are a Problem."""
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
@@ -77,10 +83,22 @@ def _read_file(path: Path, rel: str) -> Iterator[Article | Problem]:
         yield Problem(rel, f"unsupported file type '{suffix}' (expected {expected}); skipped",
                       whole_file=True)
         return
+    if unchanged is None:
+        yield from reader(path, rel)
+        return
+    try:
+        info = os.stat(path)
+    except OSError:
+        yield from reader(path, rel)  # the reader reports why it cannot be read
+        return
+    if unchanged(rel, info.st_size, info.st_mtime_ns):
+        yield SourceFile(rel, info.st_size, info.st_mtime_ns, unchanged=True)
+        return
+    yield SourceFile(rel, info.st_size, info.st_mtime_ns)
     yield from reader(path, rel)
 
 
-def _read_tree(root: Path) -> Iterator[Article | Problem]:
+def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Record]:
     """Walk ``root`` depth-first in name order, without recursion, reading each file.
 
     A stack of per-directory iterators keeps the output in sorted
@@ -103,7 +121,7 @@ def _read_tree(root: Path) -> Iterator[Article | Problem]:
                 yield problem
             stack.append(iter(entries))
         elif not entry.name.upper().startswith(_SKIPPED_PREFIXES):
-            yield from _read_file(Path(entry.path), rel)
+            yield from _read_file(Path(entry.path), rel, unchanged)
 
 
 def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]

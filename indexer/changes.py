@@ -1,0 +1,258 @@
+"""What changed since the live generation: the planning half of a reindex.
+
+Every article in the index carries, in its segment, its content hash, the
+file it came from and when it was first indexed (:mod:`indexer.segment`), and
+each generation's manifest records every source file's size and modification
+time. So an incremental run:
+
+* skips a file whose size and mtime are unchanged without reading it (its
+  articles stay as they are): an unchanged rerun over a million articles only
+  ``stat``\\ s the files;
+* reads the other files and compares each article with the index by id:
+  new ones are added; changed ones, and ones that moved to another file, are
+  written again (the old version deleted); identical ones are left alone;
+* deletes the articles whose file under the given sources vanished or no
+  longer holds them, except for files that could not be read this time.
+
+Because the bookkeeping lives in the segments, a lost or damaged manifest
+costs one full read of the sources and nothing else: every article is then
+compared with the index by hash, and nothing is rewritten or dropped.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .articles import Article, Problem, SourceFile
+from .engine import Corpus
+from .readers import read_source
+from .store import Manifest
+from .writer import Entry
+
+LOOKUPS_BEFORE_TABLE = 20_000  # past this many id lookups, one table of every id is cheaper
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """One article as the live generation holds it."""
+
+    docnum: int
+    digest: str
+    root: str
+    path: str
+    first_seen: float
+
+
+class IndexedArticles:
+    """The live generation's articles by id, read from its segments (nothing to load for a new index)."""
+
+    def __init__(self, corpus: Corpus | None):
+        self.corpus = corpus
+        self._table: dict[str, int] | None = None
+        self._lookups = 0
+        self._files = [data.meta["files"] for data in corpus.datas] if corpus else []
+
+    def __len__(self) -> int:
+        return self.corpus.count if self.corpus else 0
+
+    def get(self, article_id: str) -> Indexed | None:
+        if self.corpus is None:
+            return None
+        self._lookups += 1
+        if self._table is None and self._lookups > LOOKUPS_BEFORE_TABLE:
+            self._table = self._build_table()
+        docnum = self._table.get(article_id) if self._table is not None \
+            else self.corpus.document_number(article_id)
+        return None if docnum is None else self.describe(docnum)
+
+    def describe(self, docnum: int) -> Indexed:
+        s, local = self.corpus.locate(docnum)
+        data = self.corpus.datas[s]
+        root, path = self._files[s][int(data.column("file")[local])]
+        return Indexed(docnum, data.column("hash")[16 * local:16 * local + 16].tobytes().hex(), root, path,
+                       float(data.column("first_seen")[local]))
+
+    def _build_table(self) -> dict[str, int]:
+        table: dict[str, int] = {}
+        for s, data in enumerate(self.corpus.datas):
+            base = int(self.corpus.bases[s])
+            ids = data.field("id")
+            if ids is None:
+                continue
+            id_of_doc = data.column("id").tolist()
+            live = self.corpus.live[base:base + data.doc_count]
+            for local in np.flatnonzero(live).tolist():
+                table[ids.term(id_of_doc[local]).decode("utf-8", "surrogatepass")] = base + local
+        return table
+
+    def file_keys(self) -> list[tuple[np.ndarray, list[tuple[str, str]]]]:
+        """Per segment: the live global docnums and the (root, path) of each one's file code."""
+        out = []
+        for s, data in enumerate(self.corpus.datas if self.corpus else []):
+            base = int(self.corpus.bases[s])
+            out.append((base, data.column("file"), self.corpus.live[base:base + data.doc_count],
+                        [tuple(f) for f in self._files[s]]))
+        return out
+
+    def count_by_file(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for _, codes, live, files in self.file_keys():
+            per_code = np.bincount(codes[live], minlength=len(files))
+            for key, n in zip(files, per_code.tolist()):
+                if n:
+                    counts[key] = counts.get(key, 0) + n
+        return counts
+
+    def article_id(self, docnum: int) -> str:
+        return self.corpus.article_id(docnum)
+
+
+@dataclass
+class Plan:
+    """The outcome of reading the sources: what was written, what stays, what goes."""
+
+    written: int = 0  # articles handed to the writer
+    replaced: list[int] = field(default_factory=list)  # docnums whose article was written again
+    seen: set[str] = field(default_factory=set)  # ids read this run
+    files: dict[tuple[str, str], tuple[int, int, list]] = field(default_factory=dict)  # -> size, mtime, problems
+    unchanged_files: set[tuple[str, str]] = field(default_factory=set)
+    failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
+    problems: list[Problem] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, full: bool,
+                 progress, write: Callable[[Entry], None]) -> Plan:
+    """Read what changed under ``roots`` and hand every article to write to ``write``."""
+    plan = Plan()
+    now = time.time()
+    where_seen: dict[str, str] = {}
+    counts = indexed.count_by_file() if (indexed.corpus is not None and not full) else {}
+    stats: dict[tuple[str, str], bool] = {}
+    progress.phase("reading", None)
+    for root in roots:
+        known = {} if full else base.files_under(root)
+
+        def unchanged(rel: str, size: int, mtime_ns: int, known=known) -> bool:
+            return known.get(rel, (None, None))[:2] == (size, mtime_ns)
+
+        for item in read_source(root, unchanged):
+            if isinstance(item, SourceFile):
+                key = (root, item.path)
+                if item.unchanged:
+                    problems = known[item.path][2]
+                    plan.files[key] = (item.size, item.mtime_ns, problems)
+                    plan.unchanged_files.add(key)
+                    plan.unchanged += counts.get(key, 0)
+                    progress.advance(counts.get(key, 0))
+                    for recorded in problems:  # reported again: bad input is never silent
+                        _problem(plan, root, Problem(item.path, *recorded), replayed=True)
+                else:
+                    plan.files[key] = (item.size, item.mtime_ns, [])
+                continue
+            if isinstance(item, Problem):
+                _problem(plan, root, item)
+                continue
+            progress.advance()
+            if item.id in where_seen:
+                _problem(plan, root, Problem(item.path, f"duplicate id {item.id!r} (first seen at "
+                                                        f"{where_seen[item.id]}); skipped", item.line))
+                continue
+            digest = item.content_hash()
+            previous = indexed.get(item.id)
+            moved = previous is not None and (previous.root, previous.path) != (root, item.path)
+            if moved and not full and previous.root in roots and _still_holds(previous, base, stats):
+                _problem(plan, root, Problem(item.path, f"duplicate id {item.id!r} (already indexed from "
+                                                        f"{previous.path}, which is unchanged); skipped",
+                                             item.line))
+                continue
+            where_seen[item.id] = item.where
+            plan.seen.add(item.id)
+            if previous is None:
+                plan.added += 1
+            elif previous.digest == digest and not moved:
+                plan.unchanged += 1
+                if not full:
+                    continue
+            else:  # changed, or moved to another file: written again so the index knows its file
+                plan.updated += 1
+                if not full:
+                    plan.replaced.append(previous.docnum)
+            write(Entry(item, digest, root, previous.first_seen if previous else now))
+            plan.written += 1
+    return plan
+
+
+def _problem(plan: Plan, root: str, problem: Problem, replayed: bool = False) -> None:
+    plan.problems.append(problem)
+    if problem.whole_file:
+        plan.failed_files.add((root, problem.path))
+    recorded = plan.files.get((root, problem.path))
+    if recorded is not None and not replayed:  # remembered with its file, for the runs that skip it
+        recorded[2].append([problem.reason, problem.line, problem.whole_file, problem.warning])
+
+
+def _still_holds(previous: Indexed, base: Manifest, stats: dict) -> bool:
+    """Is the file ``previous`` was indexed from still there, unchanged (so the id is taken)?
+
+    Asked only for files under this run's sources: an id indexed from a source
+    this run does not name moves to the file that has it now.
+    """
+    key = (previous.root, previous.path)
+    if key not in stats:
+        known = base.files_under(previous.root).get(previous.path)
+        try:
+            info = os.stat(os.path.join(previous.root, previous.path)) if os.path.isdir(previous.root) \
+                else os.stat(previous.root)
+            stats[key] = known is not None and known[:2] == (info.st_size, info.st_mtime_ns)
+        except OSError:
+            stats[key] = False
+    return stats[key]
+
+
+def deletions(indexed: IndexedArticles, roots: list[str], plan: Plan) -> tuple[list[int], dict[str, int]]:
+    """Docnums of articles gone from the sources, and how many each root loses.
+
+    Gone: under one of ``roots``, from a file that is not unchanged, not
+    unreadable this time, and whose id was not read again.
+    """
+    wanted = set(roots)
+    replaced = set(plan.replaced)
+    gone: list[int] = []
+    per_root: dict[str, int] = {}
+    for base, codes, live, files in indexed.file_keys():
+        check = np.array([f[0] in wanted and f not in plan.unchanged_files
+                          and not _unreadable(plan.failed_files, f[0], f[1]) for f in files] or [False])
+        candidates = np.flatnonzero(live & check[codes])
+        for local in candidates.tolist():
+            docnum = base + local
+            if docnum in replaced or indexed.article_id(docnum) in plan.seen:
+                continue
+            gone.append(docnum)
+            root = files[int(codes[local])][0]
+            per_root[root] = per_root.get(root, 0) + 1
+    return gone, per_root
+
+
+def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:
+    """Was ``path`` (or a directory above it) unreadable this run? Then keep its articles."""
+    if (root, path) in failed or (root, ".") in failed:
+        return True
+    parts = path.split("/")
+    return any((root, "/".join(parts[:i])) in failed for i in range(1, len(parts)))
+
+
+def articles_by_root(indexed: IndexedArticles) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (root, _), n in indexed.count_by_file().items():
+        counts[root] = counts.get(root, 0) + n
+    return counts
+
+
+__all__ = ["Article", "Indexed", "IndexedArticles", "Plan", "articles_by_root", "deletions", "read_sources"]

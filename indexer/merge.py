@@ -1,0 +1,264 @@
+"""Merging segments: the tiered policy of incremental runs, and ``newsindex optimize``.
+
+A daily reindex of a thousand articles adds one small segment; left alone,
+a year of them would make every query look a term up in hundreds of
+segments. After each incremental run the policy merges small segments of
+similar size, ten at a time (Lucene's tiered merging), and never touches a
+segment above :data:`AUTO_MERGE_MAX_DOCS`: the big segments of a full build are
+only rewritten by an explicit ``newsindex optimize``.
+
+A merge drops deleted documents, maps every term of the inputs onto their
+sorted union and re-inverts the postings with the writer's own
+:func:`~indexer.segment.invert_field`, a bounded range of terms at a time; the
+compressed stored fields are copied as they are (each keeps its dictionary).
+"""
+from __future__ import annotations
+
+import math
+import os
+from bisect import bisect_left
+from pathlib import Path
+
+import numpy as np
+from whoosh.filedb.filestore import FileStorage
+
+from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment
+from .segment import SPELL_FIELDS, SegmentData, invert_field, segment_filename, stored_sections, write_segment
+from .writer import _doc_term_index, _new_segid, _write_whoosh_column
+
+MERGE_FACTOR = 10  # segments of a tier merged together
+AUTO_MERGE_MAX_DOCS = 200_000  # incremental runs never merge segments past this many articles
+TOKENS_PER_CHUNK = 8_000_000  # postings re-inverted at once (bounds a merge's memory)
+_OFFSET_KEYS = {"doff": ("docs16", "docs32"), "foff": ("tf8", "tf16"), "poff": ("pos16", "pos32")}
+
+
+def plan_merges(segments: list) -> list[list[int]]:
+    """Indexes of segments to merge into one, tier by tier (at most one merge per tier).
+
+    A tier holds segments of the same order of magnitude of live documents;
+    a tier with :data:`MERGE_FACTOR` segments or more merges its smallest ones.
+    """
+    tiers: dict[int, list[int]] = {}
+    for i, seg in enumerate(segments):
+        live = seg.doc_count()
+        if live > AUTO_MERGE_MAX_DOCS:
+            continue
+        tiers.setdefault(int(math.log10(max(live, 1))), []).append(i)
+    merges = []
+    for tier in sorted(tiers):
+        members = sorted(tiers[tier], key=lambda i: segments[i].doc_count())
+        if len(members) >= MERGE_FACTOR and \
+                sum(segments[i].doc_count() for i in members[:MERGE_FACTOR]) <= AUTO_MERGE_MAX_DOCS * 2:
+            merges.append(sorted(members[:MERGE_FACTOR]))
+    return merges
+
+
+def merge_segments(directory: str | os.PathLike, schema, segments: list, progress=None) -> NewsSegment:
+    """Write one segment holding the live documents of ``segments`` (in their order)."""
+    directory = Path(directory)
+    datas = [SegmentData(directory / seg.data_filename()) for seg in segments]
+    keep = []
+    for seg, data in zip(segments, datas):
+        live = np.ones(data.doc_count, dtype=bool)
+        deleted = seg.deleted_array()
+        if len(deleted):
+            live[deleted] = False
+        keep.append(live)
+    new_numbers = []
+    base = 0
+    for live in keep:
+        numbers = np.full(len(live), -1, dtype=np.int64)
+        numbers[live] = base + np.arange(int(live.sum()))
+        base += int(live.sum())
+        new_numbers.append(numbers)
+    n = base
+    segment = NewsSegment(NewsCodec(), INDEX_NAME, doccount=n, segid=_new_segid(), fieldlengths={})
+    fields = sorted({f for data in datas for f in data.field_names})
+    sections: dict[str, np.ndarray] = {}
+    for name in fields:
+        merged = _merge_field(name, datas, new_numbers, progress)
+        if merged:
+            sections.update(merged)
+    fields = [f for f in fields if f"{f}.df" in sections]
+    storage = FileStorage(str(directory))
+    column_files = []
+    for name in [f for f, obj in schema.items() if obj.indexed and obj.scorable]:
+        parts = [data.column(f"len.{name}")[live] if f"doc.len.{name}" in data.container
+                 else np.zeros(int(live.sum()), dtype=np.uint8) for data, live in zip(datas, keep)]
+        quantised = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+        sections[f"doc.len.{name}"] = quantised
+        from .codec import LENGTH_OF_BYTE
+        total = int(LENGTH_OF_BYTE[quantised].sum())
+        if total:
+            segment._fieldlengths[name] = total
+        column_files.append(_write_whoosh_column(storage, segment, f"_{name}_len", LENGTHS_COLUMN,
+                                                 ((d, int(b)) for d, b in enumerate(quantised.tolist()) if b), n))
+    for name, obj in schema.items():
+        if obj.column_type:
+            values = []
+            default = obj.column_type.default_value()
+            for seg, live, numbers in zip(segments, keep, new_numbers):
+                column = _column_values(directory, seg, name, obj.column_type)
+                for local in np.flatnonzero(live).tolist():
+                    if column is not None and column[local] != default:
+                        values.append((int(numbers[local]), column[local]))
+            column_files.append(_write_whoosh_column(storage, segment, name, obj.column_type, values, n))
+    sections["doc.id"] = _doc_term_index(sections, "id", n) if "id.df" in sections else np.zeros(n, "<u4")
+    for column in ("published", "first_seen"):
+        sections[f"doc.{column}"] = np.concatenate([d.column(column)[live] for d, live in zip(datas, keep)]
+                                                   or [np.zeros(0)]).astype("<f8")
+    sections["doc.hash"] = np.concatenate([d.column("hash").reshape(-1, 16)[live].reshape(-1)
+                                           for d, live in zip(datas, keep)] or [np.zeros(0, np.uint8)])
+    sources: dict[str, int] = {}
+    files: dict[tuple[str, str], int] = {}
+    source_codes, file_codes = [], []
+    for data, live in zip(datas, keep):
+        smap = np.array([sources.setdefault(s, len(sources)) for s in data.meta["sources"]] or [0], np.int64)
+        fmap = np.array([files.setdefault(tuple(f), len(files)) for f in data.meta["files"]] or [0], np.int64)
+        source_codes.append(smap[data.column("source")[live]])
+        file_codes.append(fmap[data.column("file")[live]])
+    sections["doc.source"] = np.concatenate(source_codes).astype("<u4") if source_codes else np.zeros(0, "<u4")
+    sections["doc.file"] = np.concatenate(file_codes).astype("<u4") if file_codes else np.zeros(0, "<u4")
+    sections.update(_merged_store(datas, keep))
+    meta = {"doc_count": n, "fields": fields, "segid": segment.segid,
+            "boosts": {name: float(schema[name].format.field_boost) for name in fields},
+            "sources": list(sources), "files": [list(k) for k in files]}
+    write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
+    segment.files = sorted([segment.data_filename()] + column_files)
+    return segment
+
+
+def _column_values(directory: Path, segment, name: str, column) -> list | None:
+    """Every value of a segment's W3 column (read through Whoosh's own column reader)."""
+    filename = NewsCodec.column_filename(segment, name)
+    path = directory / filename
+    if not path.exists():
+        return None
+    f = FileStorage(str(directory), readonly=True).open_file(filename)
+    try:
+        reader = column.reader(f, 0, path.stat().st_size, segment.doc_count_all())
+        return [reader[i] for i in range(segment.doc_count_all())]
+    finally:
+        f.close()
+
+
+def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarray],
+                 progress=None) -> dict[str, np.ndarray]:
+    """One field of the merged segment, re-inverted a bounded range of terms at a time."""
+    tables = [(data.field(name), numbers) for data, numbers in zip(datas, new_numbers)
+              if data.field(name) is not None]
+    if not tables:
+        return {}
+    vocabulary = sorted({t for terms, _ in tables for t in terms.terms()})
+    if progress:
+        progress.phase(f"merging {name}", len(vocabulary))
+    rank = {t: i for i, t in enumerate(vocabulary)}
+    positional = tables[0][0].has_positions
+    chunks = []
+    lo_rank = 0
+    while lo_rank < len(vocabulary):
+        hi_rank = _chunk_end(tables, vocabulary, lo_rank)
+        low, high = vocabulary[lo_rank], vocabulary[hi_rank - 1]
+        term_ids, docs, positions, freqs = [], [], [], []
+        for terms, numbers in tables:
+            lo = bisect_left(terms._keys, low)
+            hi = bisect_left(terms._keys, high + b"\x00")
+            if lo >= hi:
+                continue
+            t, d, f, p = terms.range_postings(lo, hi)
+            local_rank = np.array([rank[terms.term(i)] for i in range(lo, hi)], dtype=np.int64)
+            new_docs = numbers[d]
+            alive = new_docs >= 0
+            if positional:
+                alive_tokens = np.repeat(alive, f)
+                term_ids.append(np.repeat(local_rank[t - lo], f)[alive_tokens])
+                docs.append(np.repeat(new_docs, f)[alive_tokens])
+                positions.append(p[alive_tokens])
+            else:
+                term_ids.append(local_rank[t - lo][alive])
+                docs.append(new_docs[alive])
+                freqs.append(f[alive])
+        if term_ids and sum(len(t) for t in term_ids):
+            tid = np.concatenate(term_ids)
+            order = np.argsort(tid, kind="stable")  # segments in order: documents stay ascending
+            chunk_terms = vocabulary[lo_rank:hi_rank]
+            chunks.append(invert_field(name, (tid[order] - lo_rank).astype(np.int64),
+                                       np.concatenate(docs)[order],
+                                       np.concatenate(positions)[order] if positional else None,
+                                       chunk_terms, freqs=None if positional else np.concatenate(freqs)[order]))
+        if progress:
+            progress.advance(hi_rank - lo_rank)
+        lo_rank = hi_rank
+    return _concatenate_chunks(name, chunks, positional)
+
+
+def _chunk_end(tables, vocabulary: list[bytes], lo_rank: int) -> int:
+    """The end of a range of terms from ``lo_rank`` holding about TOKENS_PER_CHUNK occurrences."""
+    hi_rank = len(vocabulary)
+    step = max(1, len(vocabulary) // 64)
+    while True:
+        candidate = min(len(vocabulary), lo_rank + step)
+        tokens = 0
+        for terms, _ in tables:
+            lo = bisect_left(terms._keys, vocabulary[lo_rank])
+            hi = bisect_left(terms._keys, vocabulary[candidate - 1] + b"\x00")
+            tokens += int(terms.df[lo:hi].sum()) * (4 if terms.has_positions else 1)
+        if tokens > TOKENS_PER_CHUNK or candidate == hi_rank:
+            return candidate if tokens <= TOKENS_PER_CHUNK or step == 1 else lo_rank + max(1, step // 2)
+        step *= 2
+
+
+def _concatenate_chunks(name: str, chunks: list[dict], positional: bool) -> dict[str, np.ndarray]:
+    if not chunks:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    keys = chunks[0].keys()
+    totals = {key: 0 for key in ("docs16", "docs32", "tf8", "tf16", "pos16", "pos32")}
+    blob = 0
+    offsets = {k: [] for k in _OFFSET_KEYS if f"{name}.{k}" in chunks[0]}
+    toffs = []
+    for chunk in chunks:
+        flags = chunk[f"{name}.flags"]
+        for key, (narrow, wide) in _OFFSET_KEYS.items():
+            if key not in offsets:
+                continue
+            bit = {"doff": 1, "foff": 2, "poff": 4}[key]
+            is_wide = (flags & bit) > 0
+            offsets[key].append(chunk[f"{name}.{key}"].astype(np.int64)
+                                + np.where(is_wide, totals[wide], totals[narrow]))
+        for key in totals:
+            if f"{name}.{key}" in chunk:
+                totals[key] += len(chunk[f"{name}.{key}"])
+        toffs.append(chunk[f"{name}.toff"].astype(np.int64)[:-1] + blob)
+        blob += len(chunk[f"{name}.tblob"])
+    for key in keys:
+        short = key.split(".", 1)[1]
+        if short in _OFFSET_KEYS or short == "toff":
+            continue
+        out[key] = np.concatenate([chunk[key] for chunk in chunks])
+    for key, parts in offsets.items():
+        values = np.concatenate(parts)
+        out[f"{name}.{key}"] = values.astype("<u4" if values.max(initial=0) < 2**32 else "<u8")
+    toff = np.concatenate(toffs + [np.array([blob], dtype=np.int64)])
+    out[f"{name}.toff"] = toff.astype("<u4" if blob < 2**32 else "<u8")
+    return out
+
+
+def _merged_store(datas: list[SegmentData], keep: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs' compressed stored fields, copied with their dictionaries renumbered."""
+    lengths, chunks, dict_ids, zdicts = [], [], [], []
+    for data, live in zip(datas, keep):
+        store = data.stored
+        first = len(zdicts)
+        zdicts.extend(store.zdicts)
+        off = store.off
+        for local in np.flatnonzero(live).tolist():
+            raw = bytes(store.data[int(off[local]):int(off[local + 1])])
+            chunks.append(raw)
+            lengths.append(len(raw))
+        dict_ids.append(store.dict_ids[live].astype(np.int64) + first)
+    ids = np.concatenate(dict_ids) if dict_ids else np.zeros(0, np.int64)
+    return stored_sections(lengths, chunks, ids, zdicts)
+
+
+__all__ = ["AUTO_MERGE_MAX_DOCS", "MERGE_FACTOR", "SPELL_FIELDS", "merge_segments", "plan_merges"]
