@@ -191,7 +191,7 @@ def main() -> None:
         "samples": samples(),
     }
     wanted = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    print(f"datasets: " + ", ".join(f"{k} {len(v)}" for k, v in datasets.items()))
+    print("datasets: " + ", ".join(f"{k} {len(v)}" for k, v in datasets.items()))
     header = ("| detector | load s | " + " | ".join(datasets)
               + " | ms/article (german) | ms/article (reuters) | articles/s (reuters) |")
     print(header)

@@ -58,7 +58,7 @@ __all__ = [
     "Language", "MAX_WORD_CHARS", "NEWS_ANALYZER", "NLTK_DATA", "NewsAnalyzer", "NewsPositions",
     "STEMMED_LANGUAGES", "STOPWORDS", "STOPWORD_LANGUAGES", "UnknownLanguage", "WORD_RE",
     "WordAnalysis", "analyze", "analyze_word", "fold", "nltk_data_path", "normalize_language",
-    "query_terms", "stem", "stopwords", "term_positions", "word_analyzer",
+    "query_terms", "rules", "stem", "stopwords", "term_positions", "word_analyzer",
 ]
 
 
