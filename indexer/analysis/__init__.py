@@ -43,6 +43,7 @@ from .languages import (
     LANGUAGES, NLTK_DATA, STEMMED_LANGUAGES, STOPWORD_LANGUAGES, Language, normalize_language,
     stopwords,
 )
+from .sentences import sentence_spans
 from .words import (
     ACRONYMS_NOT_STOPWORDS, MAX_WORD_CHARS, STOPWORDS, WORD_RE, Emission, UnknownLanguage,
     WordAnalysis, analyze_word, fold, rules, stem, word_analyzer,
@@ -58,7 +59,7 @@ __all__ = [
     "Language", "MAX_WORD_CHARS", "NEWS_ANALYZER", "NLTK_DATA", "NewsAnalyzer", "NewsPositions",
     "STEMMED_LANGUAGES", "STOPWORDS", "STOPWORD_LANGUAGES", "UnknownLanguage", "WORD_RE",
     "WordAnalysis", "analyze", "analyze_word", "fold", "nltk_data_path", "normalize_language",
-    "query_terms", "rules", "stem", "stopwords", "term_positions", "word_analyzer",
+    "query_terms", "rules", "sentence_spans", "stem", "stopwords", "term_positions", "word_analyzer",
 ]
 
 
