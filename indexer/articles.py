@@ -31,6 +31,9 @@ class Article:
     topics: tuple[str, ...] = ()
     path: str = ""
     line: int | None = None
+    #: ISO 639-1 code (a key of indexer.analysis.LANGUAGES) stated by the article's own data;
+    #: None when it states none (or an unusable one): the indexer detects it from the text.
+    language: str | None = None
 
     @property
     def where(self) -> str:
@@ -40,13 +43,16 @@ class Article:
         """A digest of everything that is indexed, so unchanged articles are skipped.
 
         ``path``/``line`` are left out: moving an article inside a file is not a change.
+        A stated ``language`` is in: it decides how the text is analysed, so changing it
+        must re-index the article. It is appended only when stated, so articles without
+        one keep the digest they had before languages existed.
         """
-        payload = json.dumps(
-            [self.id, self.title, self.body, self.source,
-             self.published.isoformat() if self.published else None,
-             self.author, self.url, list(self.topics)],
-            ensure_ascii=False, separators=(",", ":"),
-        )
+        fields = [self.id, self.title, self.body, self.source,
+                  self.published.isoformat() if self.published else None,
+                  self.author, self.url, list(self.topics)]
+        if self.language is not None:
+            fields.append(self.language)
+        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 

@@ -48,6 +48,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("web_workers", 2, "gunicorn worker processes for `newsindex serve`.", int),
     Setting("feedback", "auto", "Pseudo-relevance feedback (RM3): auto (natural-language queries of "
                                 "three or more words), on (every plain-word query) or off.", str),
+    Setting("language", "en", "Language of articles that do not state theirs and are too short (or too "
+                              "mixed) to detect: an ISO 639-1 code such as en, de or fr.", str),
     Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int),
 ]}
 

@@ -4,8 +4,14 @@ Matches are found by analysing the stored text with the same analyzer as the
 index, so stemmed variants ("negotiations" for "negotiate") are marked, a
 phrase query marks the phrase and not its lone words, and there is no 32 KB
 horizon (Whoosh's highlighter stops looking there). Fragments are whole
-sentences where possible (NLTK Punkt, shipped ``punkt_tab``), never cut
-mid-word. Everything but the ``<mark>`` tags we insert is HTML-escaped.
+sentences where possible (NLTK Punkt, shipped ``punkt_tab``, for English; the
+rule-based splitter of :mod:`.analysis.sentences` for other languages), never
+cut mid-word. Everything but the ``<mark>`` tags we insert is HTML-escaped.
+
+Every function takes the article's ``lang`` (default ``"en"``): the text is
+analysed in that language, so a :class:`MatchSpec` must hold the query's
+terms analysed in the same language (``query_terms(query, lang)``); then a
+German article marks "Gewerkschaften" for the query "Gewerkschaft".
 """
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .analysis import WORD_RE, analyze_word, nltk_data_path
+from .analysis import WORD_RE, rules, word_analyzer
+from .analysis.sentences import sentence_spans
 
 FRAGMENTS = 3
 FRAGMENT_MIN, FRAGMENT_TARGET, FRAGMENT_MAX = 160, 200, 220
@@ -33,8 +40,9 @@ class MatchSpec:
         return bool(self.terms or self.phrases)
 
 
-def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
-    """Character spans of matches, merged, in order; key names what matched (for scoring).
+def find_spans(text: str, spec: MatchSpec, lang: str = "en") -> list[tuple[int, int, str]]:
+    """Character spans of matches in ``text`` analysed in ``lang``, merged, in order; key names
+    what matched (for scoring).
 
     The hot path of every results page: one regex pass, a cached analysis per
     word, and objects only for the words that match.
@@ -44,12 +52,14 @@ def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
     terms = spec.terms
     phrase_terms = {term for phrase in spec.phrases for term, _ in phrase}
     prefixes = _possible_prefixes(terms | phrase_terms)
-    if not spec.phrases and text.isascii():
-        return _merge(_term_spans(text, terms, prefixes))
+    lang_rules = rules(lang)
+    analyze_word = word_analyzer(lang)
+    if not spec.phrases and text.isascii() and lang_rules.word_re is WORD_RE:
+        return _merge(_term_spans(text, terms, prefixes, analyze_word))
     spans: list[tuple[int, int, str]] = []
     at: dict[tuple[int, str], tuple[int, int]] = {}
     pos = 0
-    for m in WORD_RE.finditer(text):
+    for m in lang_rules.word_re.finditer(text):
         word = m.group()
         if word.isascii() and word.isalpha() and not word.lower().startswith(prefixes):
             pos += 1  # cannot match: skip analysing (and stemming) it
@@ -77,9 +87,11 @@ def find_spans(text: str, spec: MatchSpec) -> list[tuple[int, int, str]]:
     return _merge(spans)
 
 
-def _term_spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...]) -> list[tuple[int, int, str]]:
+def _term_spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...],
+                analyze_word) -> list[tuple[int, int, str]]:
     """Spans of ``terms`` in ASCII text without phrases: no positions needed, so a regex
-    finds the few words that could match and only those are analysed."""
+    finds the few words that could match and only those are analysed (languages that
+    tokenise with WORD_RE: English, and the Latin words of Chinese, Japanese, Korean)."""
     spans: list[tuple[int, int, str]] = []
     for m in _candidates(prefixes).finditer(text):
         word = WORD_RE.match(text, m.start())
@@ -137,27 +149,20 @@ def mark(text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int 
     return "".join(out)
 
 
-def highlight(text: str, spec: MatchSpec) -> str:
+def highlight(text: str, spec: MatchSpec, lang: str = "en") -> str:
     """The whole text, escaped, matches marked (titles, article pages)."""
-    return mark(text, find_spans(text, spec))
+    return mark(text, find_spans(text, spec, lang))
 
 
-@lru_cache(maxsize=1)
-def _punkt():
-    nltk_data_path()
-    from nltk.tokenize.punkt import PunktTokenizer
-
-    return PunktTokenizer("english")
+def _sentences(text: str, lo: int, hi: int, lang: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) inside text[lo:hi]: Punkt for English."""
+    return [(lo + s, lo + e) for s, e in sentence_spans(text[lo:hi], lang)]
 
 
-def _sentences(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
-    """Punkt's sentence spans (absolute offsets) inside text[lo:hi]."""
-    return [(lo + s, lo + e) for s, e in _punkt().span_tokenize(text[lo:hi])]
-
-
-def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence holding text[start:end], found by Punkt on a window around it."""
-    for s, e in _sentences(text, max(0, start - SENTENCE_WINDOW), min(len(text), end + SENTENCE_WINDOW)):
+def _sentence_around(text: str, start: int, end: int, lang: str = "en") -> tuple[int, int]:
+    """The sentence holding text[start:end], found on a window around it."""
+    for s, e in _sentences(text, max(0, start - SENTENCE_WINDOW), min(len(text), end + SENTENCE_WINDOW),
+                           lang):
         if s <= start < e:
             return s, e
     return start, end
@@ -202,12 +207,12 @@ def _word_boundary(text: str, index: int, forward: bool, limit: int) -> int:
     return prev if prev > limit else index
 
 
-def _fragment(text: str, anchor: tuple[int, int, str]) -> tuple[int, int]:
+def _fragment(text: str, anchor: tuple[int, int, str], lang: str = "en") -> tuple[int, int]:
     """The sentence around a match, joined by the next ones while short, trimmed if long."""
     para_start, para_end = _paragraph_bounds(text, anchor[0], anchor[1])
     lo = max(para_start, anchor[0] - SENTENCE_WINDOW)
     hi = min(para_end, anchor[1] + SENTENCE_WINDOW)
-    sentences = _sentences(text, lo, hi) or [(anchor[0], anchor[1])]
+    sentences = _sentences(text, lo, hi, lang) or [(anchor[0], anchor[1])]
     index = next((i for i, (s, e) in enumerate(sentences) if s <= anchor[0] < e), None)
     if index is None:
         return _trim(text, lo, hi, anchor[0], anchor[1])
@@ -219,12 +224,12 @@ def _fragment(text: str, anchor: tuple[int, int, str]) -> tuple[int, int]:
     return _trim(text, s, e, anchor[0], anchor[1])
 
 
-def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS) -> str:
+def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS, lang: str = "en") -> str:
     """Up to ``fragments`` highlighted sentences joined by " … "; the lead when nothing matches."""
     text = text or ""
-    spans = find_spans(text, spec)
+    spans = find_spans(text, spec, lang)
     if not spans:
-        return lead(text)
+        return lead(text, lang=lang)
     chosen: list[tuple[int, int]] = []
     seen_keys: set[str] = set()
     # prefer fragments that show terms not shown yet, then document order
@@ -232,16 +237,16 @@ def snippet(text: str, spec: MatchSpec, fragments: int = FRAGMENTS) -> str:
     for anchor in _diverse(ranked):
         if any(s <= anchor[0] < e for s, e in chosen):
             continue
-        chosen.append(_fragment(text, anchor))
+        chosen.append(_fragment(text, anchor, lang))
         if len(chosen) >= fragments:
             break
     chosen.sort()
     parts = [mark(text, spans, s, e).strip() for s, e in chosen]
     # the joiner already says "something left out" between fragments; mark only the ends
-    if chosen[0][0] > 0 and not _starts_sentence(text, chosen[0][0]):
+    if chosen[0][0] > 0 and not _starts_sentence(text, chosen[0][0], lang):
         parts[0] = "…" + parts[0]
     last_end = chosen[-1][1]
-    if last_end < len(text.rstrip()) and text[last_end - 1] not in ".!?\"'”’":
+    if last_end < len(text.rstrip()) and text[last_end - 1] not in _sentence_ends(lang):
         parts[-1] = parts[-1] + "…"
     return _collapse(JOINER.join(parts))
 
@@ -262,17 +267,27 @@ def _diverse(spans: list[tuple[int, int, str]]):
         yield pick
 
 
-def _starts_sentence(text: str, index: int) -> bool:
+def _sentence_ends(lang: str) -> str:
+    """Characters a fragment may end with without a trailing "…"."""
+    return _ENDS if lang == "en" else _ENDS_OTHER
+
+
+_ENDS = ".!?\"'”’"
+_ENDS_OTHER = _ENDS + "…“«»。！？؟۔।"
+
+
+def _starts_sentence(text: str, index: int, lang: str = "en") -> bool:
     before = text[:index].rstrip()
-    return not before or before[-1] in ".!?\n\"”" or text[index - 1] == "\n"
+    return not before or before[-1] in (".!?\n\"”" if lang == "en" else _ENDS_OTHER + "\n") \
+        or text[index - 1] == "\n"
 
 
-def lead(text: str, size: int = FRAGMENT_TARGET) -> str:
+def lead(text: str, size: int = FRAGMENT_TARGET, lang: str = "en") -> str:
     """The article's opening, cut at a sentence or word boundary, escaped."""
     text = text.strip()
     if len(text) <= FRAGMENT_MAX:
         return _collapse(html.escape(text, quote=False))
-    s, e = _sentence_around(text, 0, 1)
+    s, e = _sentence_around(text, 0, 1, lang)
     if FRAGMENT_MIN // 2 <= e - s <= FRAGMENT_MAX:
         return _collapse(html.escape(text[s:e], quote=False))
     cut = _word_boundary(text, size, forward=False, limit=0)

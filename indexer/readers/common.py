@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from dateutil import parser as dateparser
 
+from ..analysis.languages import normalize_language
 from ..articles import Problem
 
 #: Largest text field an article may have; bigger ones are almost always a
@@ -297,3 +298,42 @@ def parse_published(value: str | None) -> datetime | None:
         return parsed.astimezone(timezone.utc)
     except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00
         return None
+
+
+_MAX_SHOWN_LANGUAGE = 40
+
+
+def stated_language(value: object, path: str, line: int | None = None, where: str = "'language'"
+                    ) -> tuple[str | None, Problem | None]:
+    """The language an article's data states, as a LANGUAGES code, or None.
+
+    Tags are normalised (``de-CH`` -> ``de``, ``pt_BR`` -> ``pt``). A value that
+    names no supported language is a warning, not a reason to skip the
+    article: the indexer detects the language from the text instead.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    code = normalize_language(value)
+    if code is not None:
+        return code, None
+    if isinstance(value, str):
+        shown = value if len(value) <= _MAX_SHOWN_LANGUAGE else value[:_MAX_SHOWN_LANGUAGE] + "..."
+        reason = f"unknown language {shown!r} in {where}"
+    else:
+        reason = f"{where} must be a language code such as \"de\", got {json_type_name(value)}"
+    return None, Problem(path, f"{reason}; detected from the text instead", line=line, warning=True)
+
+
+def json_type_name(value: object) -> str:
+    """Name a JSON value's type the way a user writing JSON would ("a number", "a list")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

@@ -10,7 +10,11 @@ comes from what news sites publish for crawlers, most reliable first:
 * source: og:site_name, application-name, JSON-LD publisher;
 * author: meta author, article:author (unless a URL), JSON-LD author, the
   ``rel=author`` / ``itemprop=author`` element;
-* url: ``<link rel=canonical>``, og:url.
+* url: ``<link rel=canonical>``, og:url;
+* language: the ``lang`` of the main content element, ``<html lang>``,
+  og:locale, JSON-LD inLanguage, ``Content-Language`` / ``dc.language``
+  metas; the first one naming a supported language wins. When some are
+  given but none is usable, a warning, and the indexer detects the language.
 
 The body is JSON-LD ``articleBody`` when it is long enough to be the
 article, else the text of the main content element, with navigation,
@@ -35,7 +39,7 @@ from bs4.dammit import EncodingDetector
 from ..articles import Article, Problem
 from .common import (
     binary_problem, clean_text, decode, looks_binary, oversized_field, parse_published,
-    read_bytes,
+    read_bytes, stated_language,
 )
 
 #: Page furniture that is never article text.
@@ -124,8 +128,12 @@ def parse_html(document: str, rel: str) -> Iterator[Article | Problem]:
     if published is None and dates:
         yield Problem(rel, f"unrecognised date {dates[0][:80]!r}; indexed without a date",
                       warning=True)
+    language, problem = _language(page, meta, ld, landmark, rel)
+    if problem:
+        yield problem
     yield Article(id=rel, body=body, title=title, source=clean_text(site),
-                  published=published, author=author, url=clean_text(url), path=rel)
+                  published=published, author=author, url=clean_text(url), path=rel,
+                  language=language)
 
 
 def _soup(document: str) -> BeautifulSoup:
@@ -199,7 +207,7 @@ def _meta_map(page: _Page) -> dict[str, str]:
         content = _attr(tag, "content")
         if not content:
             continue
-        for attr in ("property", "name", "itemprop"):
+        for attr in ("property", "name", "itemprop", "http-equiv"):
             key = _attr(tag, attr).lower()
             if key:
                 meta.setdefault(key, content)
@@ -314,6 +322,41 @@ def _date_candidates(meta: dict[str, str], ld: dict[str, Any], scope: Tag) -> li
     candidates.append(_attr(time_tag, "datetime") if time_tag else "")
     candidates += [meta.get(name, "") for name in _LATE_DATE_METAS]
     return [c for c in candidates if c]
+
+
+def _language(page: _Page, meta: dict[str, str], ld: dict[str, Any], landmark: Tag | None,
+              rel: str) -> tuple[str | None, Problem | None]:
+    """The page's stated language, most specific first; a warning when only unusable ones are given.
+
+    A Content-Language listing several languages ("de, en") names the audience,
+    not the article's language, so it is not used.
+    """
+    html = page.soup.find("html")
+    content = landmark or page.first_article_body
+    candidates = [
+        ("the article's lang attribute", _attr(content, "lang") if content else ""),
+        ("<html lang>", (_attr(html, "lang") or _attr(html, "xml:lang")) if html else ""),
+        ("og:locale", meta.get("og:locale", "")),
+        ("JSON-LD inLanguage", _ld_language(ld.get("inLanguage"))),
+        ("Content-Language", meta.get("content-language", "")),
+        ("dc.language", meta.get("dc.language", "") or meta.get("language", "")),
+    ]
+    first_problem = None
+    for where, value in candidates:
+        if not value or "," in value:
+            continue
+        code, problem = stated_language(value, rel, where=where)
+        if code:
+            return code, None
+        first_problem = first_problem or problem
+    return None, first_problem
+
+
+def _ld_language(value: Any) -> str:
+    """JSON-LD inLanguage: a tag, or a Language object with a name or alternateName."""
+    if isinstance(value, dict):
+        value = value.get("alternateName") or value.get("name")
+    return _ld_str(value)
 
 
 def _canonical(page: _Page) -> str:

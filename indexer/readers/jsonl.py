@@ -9,8 +9,11 @@ and is read as such.
 Fields: ``id`` and ``body`` are required; ``title``, ``source``, ``url``
 (strings), ``author`` (string or list of strings), ``published`` (ISO 8601,
 see :func:`~indexer.readers.common.parse_published`) and ``topics``/``tags``
-(list of strings or one string) are optional; other keys are ignored. A
-field of the wrong type skips the article with a Problem naming the field.
+(list of strings or one string) and ``language`` or ``lang`` (a language
+tag such as ``de`` or ``pt-BR``) are optional; other keys are ignored. A
+field of the wrong type skips the article with a Problem naming the field,
+except the language: one that names no supported language is a warning, and
+the indexer detects the language from the text.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from typing import Any, BinaryIO
 from ..articles import Article, Problem
 from .common import (
     SNIFF_BYTES, binary_problem, clean_text, decode, decode_bytes, empty_file_problem,
-    looks_binary, open_binary, os_problem, oversized_field, parse_published, read_bytes,
+    json_type_name, looks_binary, open_binary, os_problem, oversized_field, parse_published,
+    read_bytes, stated_language,
 )
 
 _MB = 1024 * 1024
@@ -193,17 +197,17 @@ def _to_article(value: Any, rel: str, line: int | None, prefix: str
         yield Problem(rel, f"{prefix}expected a JSON object, got {_json_type(value)}", line=line)
         return
     try:
-        article, date_warning = _build(value, rel, line)
+        article, warnings = _build(value, rel, line)
     except _Invalid as err:
         yield Problem(rel, f"{prefix}{err}", line=line)
         return
-    if date_warning:
-        yield Problem(rel, f"{prefix}{date_warning}", line=line, warning=True)
+    for warning in warnings:
+        yield Problem(rel, f"{prefix}{warning}", line=line, warning=True)
     yield article
 
 
-def _build(obj: dict[str, Any], rel: str, line: int | None) -> tuple[Article, str | None]:
-    """Build an Article from a JSON object; raises _Invalid with the reason to report."""
+def _build(obj: dict[str, Any], rel: str, line: int | None) -> tuple[Article, list[str]]:
+    """Build an Article from a JSON object (plus warnings); raises _Invalid with the reason to report."""
     article_id = _id(obj.get("id"))
     if obj.get("body") is None:
         raise _Invalid("missing 'body'")
@@ -216,12 +220,17 @@ def _build(obj: dict[str, Any], rel: str, line: int | None) -> tuple[Article, st
     if not body:
         raise _Invalid("empty 'body'")
     published, warning = _published(raw["published"])
+    warnings = [warning] if warning else []
+    key = "language" if obj.get("language") is not None else "lang"
+    language, problem = stated_language(obj.get(key), rel, line, where=f"'{key}'")
+    if problem:
+        warnings.append(problem.reason)
     return Article(
         id=article_id, body=body,
         title=clean_text(raw["title"]), source=clean_text(raw["source"]),
         url=clean_text(raw["url"]), author=raw["author"], published=published,
-        topics=_topics(obj), path=rel, line=line,
-    ), warning
+        topics=_topics(obj), path=rel, line=line, language=language,
+    ), warnings
 
 
 def _id(value: Any) -> str:
@@ -290,16 +299,4 @@ def _got(value: Any) -> str:
     return "" if isinstance(value, list) else f", got {_json_type(value)}"
 
 
-def _json_type(value: Any) -> str:
-    """Name a JSON value's type the way a user writing JSON would."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
+_json_type = json_type_name

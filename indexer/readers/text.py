@@ -3,8 +3,10 @@
 The id is the file's path relative to the source root. An optional front
 matter block (first line ``---``, ``key: value`` lines, closing ``---``)
 gives the metadata explicitly: ``title``, ``source``, ``published`` (or
-``date``), ``author``, ``url``, ``id`` and ``topics`` (or ``tags``; comma
-separated, ``[a, b]``, or a YAML ``- item`` list).
+``date``), ``author``, ``url``, ``id``, ``topics`` (or ``tags``; comma
+separated, ``[a, b]``, or a YAML ``- item`` list) and ``language`` (or ``lang``:
+a tag such as ``de`` or ``pt-BR``; one naming no supported language is a
+warning, and the language is detected from the text).
 
 Without front matter the layout is guessed, covering the two layouts in the
 archive: the seed articles (headline, publisher line, body) and the BBC
@@ -20,12 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..articles import Article, Problem
-from .common import clean_text, decode, oversized_field, parse_published, read_bytes
+from .common import (
+    clean_text, decode, oversized_field, parse_published, read_bytes, stated_language,
+)
 
 _HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _FENCE = "---"
 _FRONT_MATTER_KEYS = {"title", "source", "published", "date", "author", "url", "id",
-                      "topics", "tags"}
+                      "topics", "tags", "language", "lang"}
 _LIST_KEYS = {"topics", "tags"}
 _PUBLISHER_MAX_CHARS = 60
 _PUBLISHER_MAX_WORDS = 8
@@ -66,11 +70,16 @@ def parse_text(text: str, rel: str) -> Iterator[Article | Problem]:
     if date_text and published is None:
         yield Problem(rel, f"unrecognised date {date_text[:80]!r}; indexed without a date",
                       warning=True)
+    key = "language" if meta.get("language") else "lang"
+    language, problem = stated_language(meta.get(key), rel, where=f"front matter '{key}:'")
+    if problem:
+        yield problem
     yield Article(
         id=meta.get("id") or rel, body=body, title=title,
         source=meta.get("source", source), published=published,
         author=meta.get("author", ""), url=meta.get("url", ""),
         topics=_topics(meta.get("topics", ""), meta.get("tags", "")), path=rel,
+        language=language,
     )
 
 
