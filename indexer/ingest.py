@@ -27,7 +27,7 @@ from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
 from .parallel import WatchedMpWriter
 from .readers import read_source
 from .schema import build_schema, to_document, versions
-from .store import IndexStore, LiveIndex, Manifest, describe_os_error
+from .store import IndexStore, LiveIndex, Manifest, ManifestEntry, describe_os_error
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 WRITER_LIMIT_MB = 1024
@@ -86,7 +86,8 @@ class ReindexSummary:
 class _Plan:
     """The outcome of reading the sources, before anything is written."""
 
-    to_write: list[tuple[Article, str, str]] = field(default_factory=list)  # article, hash, root
+    # article, hash, root, first_seen, last_changed (epoch seconds)
+    to_write: list[tuple[Article, str, str, float, float]] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # ids whose indexed version is replaced
     seen: set[str] = field(default_factory=set)
     failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
@@ -182,6 +183,9 @@ def _manifest_or_empty(store: IndexStore, live: str) -> Manifest:
 
 def _read_sources(roots: list[str], base: Manifest, full: bool, progress: Progress) -> _Plan:
     plan = _Plan()
+    # one "now" for the run, always after every article already indexed (even if the clock
+    # stepped back), so a feed ordered by first_seen puts this run's new articles first
+    now = round(max(time.time(), (base.latest_first_seen() or 0.0) + 0.001), 6)  # µs, as the index keeps it
     where_seen: dict[str, str] = {}
     progress.phase("reading", None)
     for root in roots:
@@ -200,16 +204,20 @@ def _read_sources(roots: list[str], base: Manifest, full: bool, progress: Progre
             plan.seen.add(item.id)
             digest = item.content_hash()
             previous = base.entries.get(item.id)
+            first_seen = last_changed = now
             if previous is None:
                 plan.added += 1
-            elif previous[0] != digest:
+            elif previous.hash != digest:
                 plan.updated += 1
                 plan.replaced.append(item.id)
+                first_seen = previous.first_seen or now  # an update keeps when it was first seen
             else:
                 plan.unchanged += 1
                 if not full:
                     continue
-            plan.to_write.append((item, digest, root))
+                first_seen = previous.first_seen or now
+                last_changed = previous.last_changed or first_seen
+            plan.to_write.append((item, digest, root, first_seen, last_changed))
     return plan
 
 
@@ -217,9 +225,9 @@ def _deletions(base: Manifest, roots: list[str], plan: _Plan) -> list[str]:
     """Articles that came from these sources before and are gone now (unreadable files excepted)."""
     root_ids = {i for i, r in enumerate(base.roots) if r in roots}
     gone = []
-    for article_id, (_, root_i, path) in base.entries.items():
-        if root_i in root_ids and article_id not in plan.seen \
-                and not _unreadable(plan.failed_files, base.roots[root_i], path):
+    for article_id, entry in base.entries.items():
+        if entry.root in root_ids and article_id not in plan.seen \
+                and not _unreadable(plan.failed_files, base.roots[entry.root], entry.path):
             gone.append(article_id)
     return gone
 
@@ -246,8 +254,9 @@ def _write_generation(store: IndexStore, live: str | None, full: bool, plan: _Pl
         _write_whoosh(gen, full, plan, deletions, workers, progress)
         for article_id in deletions:
             manifest.entries.pop(article_id, None)
-        for article, digest, root in plan.to_write:
-            manifest.entries[article.id] = (digest, manifest.root_index(root), article.path)
+        for article, digest, root, first_seen, last_changed in plan.to_write:
+            manifest.entries[article.id] = ManifestEntry(digest, manifest.root_index(root), article.path,
+                                                         first_seen, last_changed)
         summary.written = len(plan.to_write)
         _check_count(gen, len(manifest.entries))
         summary.generation = gen.name
@@ -287,8 +296,8 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
                 for article_id in deletions + plan.replaced:
                     writer.delete_by_term("id", article_id, searcher=searcher)
         progress.phase("indexing", len(plan.to_write))
-        for article, _, _ in plan.to_write:
-            writer.add_document(**to_document(article))
+        for article, _, _, first_seen, last_changed in plan.to_write:
+            writer.add_document(**to_document(article, _utc(first_seen), _utc(last_changed)))
             progress.advance()
         progress.phase("committing", None)
         writer.commit()
@@ -298,6 +307,10 @@ def _write_whoosh(gen: Path, full: bool, plan: _Plan, deletions: list[str], work
         except Exception:  # noqa: BLE001 - a commit that failed half-way (disk full) can leave
             pass  # Whoosh unable to cancel; the generation is deleted anyway: report the first error
         raise
+
+
+def _utc(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc)
 
 
 def _check_count(gen: Path, expected: int) -> None:

@@ -14,7 +14,7 @@ from whoosh import fields
 from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: first_seen and last_changed per article
 
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
@@ -36,6 +36,10 @@ def build_schema() -> fields.Schema:
         published=fields.DATETIME(stored=True, sortable=True),
         url=fields.STORED(),
         topics=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        # when newsindex first indexed the article (kept by updates and full rebuilds), and when its
+        # indexed content last changed: what feeds order by and report as an entry's `updated`
+        first_seen=fields.DATETIME(stored=True, sortable=True),
+        last_changed=fields.STORED(),
     )
 
 
@@ -43,24 +47,34 @@ def versions() -> dict[str, int]:
     return {"schema_version": SCHEMA_VERSION, "analyzer_version": ANALYZER_VERSION}
 
 
-def to_document(article: Article) -> dict:
-    """Map an Article to Whoosh field values (dates naive UTC, as Whoosh expects)."""
+def to_document(article: Article, first_seen: datetime, last_changed: datetime) -> dict:
+    """Map an Article to Whoosh field values (dates naive UTC, as Whoosh expects).
+
+    ``first_seen``/``last_changed`` (timezone-aware) are the index's own history of the article,
+    kept in the manifest by ingest; they are not part of the article's content.
+    """
     doc = {
         "id": article.id,
         "title": article.title,
         "body": article.body,
         "source": article.source,
+        "first_seen": _naive_utc(first_seen),
+        "last_changed": _naive_utc(last_changed),
     }
     if article.author:
         doc["author"] = article.author
         doc["author_name"] = article.author
     if article.published is not None:
-        doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        doc["published"] = _naive_utc(article.published)
     if article.url:
         doc["url"] = article.url
     if article.topics:
         doc["topics"] = ",".join(t.replace(",", " ") for t in article.topics)
     return doc
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def published_from_stored(value: datetime | None) -> datetime | None:
@@ -70,17 +84,17 @@ def published_from_stored(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
-def published_values(reader) -> list[datetime | None]:
-    """The ``published`` column for every document number (None where undated).
+def published_values(reader, name: str = "published") -> list[datetime | None]:
+    """The ``published`` (or another date) column for every document number (None where undated).
 
     Read from the sortable column, not stored fields: one array read instead
     of unpickling every document.
     """
-    field = reader.schema["published"]
+    field = reader.schema[name]
     count = reader.doc_count_all()
-    if not reader.has_column("published"):
+    if not reader.has_column(name):
         return [None] * count
-    column = reader.column_reader("published", translate=False)
+    column = reader.column_reader(name, translate=False)
     missing = field.column_type.default_value()
     return [None if raw == missing else published_from_stored(field.from_column_value(raw))
             for raw in (column[i] for i in range(count))]

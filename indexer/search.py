@@ -74,11 +74,14 @@ class Hit:
     score: float
     title_html: str
     snippet_html: str
+    first_seen: datetime | None = None  # when newsindex first indexed it (an update keeps it)
+    last_changed: datetime | None = None  # when its indexed content last changed
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html}
+                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html,
+                "first_seen": iso_datetime(self.first_seen), "last_changed": iso_datetime(self.last_changed)}
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -702,7 +705,9 @@ def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snip
                published=published_from_stored(fields.get("published")), url=fields.get("url"),
                author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
                title_html=highlight(title, spec) if snippets else highlight(title, MatchSpec()),
-               snippet_html=snippet(body, spec) if snippets else lead(body))
+               snippet_html=snippet(body, spec) if snippets else lead(body),
+               first_seen=published_from_stored(fields.get("first_seen")),
+               last_changed=published_from_stored(fields.get("last_changed")))
 
 
 def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str, list[FacetValue]]:

@@ -33,7 +33,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, Index
@@ -82,15 +82,30 @@ def describe_os_error(exc: OSError, doing: str) -> str:
     return f"{exc.strerror or exc} while {doing}" + (f" ({exc.filename})" if exc.filename else "")
 
 
+class ManifestEntry(NamedTuple):
+    """One indexed article as the manifest remembers it.
+
+    ``first_seen``/``last_changed`` are UTC epoch seconds: when newsindex first indexed the
+    article and when its indexed content last changed. An update keeps ``first_seen``; both are
+    None in manifests written before they existed (schema 1).
+    """
+
+    hash: str
+    root: int
+    path: str
+    first_seen: float | None = None
+    last_changed: float | None = None
+
+
 @dataclass
 class Manifest:
-    """What is in a generation: id -> (content hash, source root, file path).
+    """What is in a generation: id -> (content hash, source root, file path, first seen, last changed).
 
     Lets an incremental reindex decide what changed without reading the index.
     """
 
     roots: list[str] = field(default_factory=list)
-    entries: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    entries: dict[str, ManifestEntry] = field(default_factory=dict)
 
     def root_index(self, root: str) -> int:
         try:
@@ -99,15 +114,20 @@ class Manifest:
             self.roots.append(root)
             return len(self.roots) - 1
 
+    def latest_first_seen(self) -> float | None:
+        """The most recent first_seen of any article (None when there is none)."""
+        return max((e.first_seen for e in self.entries.values() if e.first_seen is not None), default=None)
+
     def to_json(self) -> dict:
-        used = sorted({e[1] for e in self.entries.values()})
+        used = sorted({e.root for e in self.entries.values()})
         remap = {old: new for new, old in enumerate(used)}
         return {"roots": [self.roots[i] for i in used],
-                "articles": {k: [h, remap[r], p] for k, (h, r, p) in self.entries.items()}}
+                "articles": {k: [e.hash, remap[e.root], e.path, e.first_seen, e.last_changed]
+                             for k, e in self.entries.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> "Manifest":
-        return cls(list(data["roots"]), {k: (v[0], v[1], v[2]) for k, v in data["articles"].items()})
+        return cls(list(data["roots"]), {k: ManifestEntry(*v[:5]) for k, v in data["articles"].items()})
 
 
 class IndexStore:

@@ -170,6 +170,10 @@ def _schemas(config: Mapping) -> dict:
             "score": {"type": "number"},
             "title_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
             "snippet_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
+            "first_seen": {**NULLABLE_DATETIME,
+                           "description": "When newsindex first indexed the article (an update keeps it)."},
+            "last_changed": {**NULLABLE_DATETIME,
+                             "description": "When the article's indexed content last changed."},
         }),
         "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
         "Facets": _object({
