@@ -56,10 +56,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["article_id"] = ArticleIdConverter
     app.extensions[EXTENSION] = LiveIndex(app.config["INDEX"])
 
-    from . import api, pages
+    from . import api, compare, data, feeds, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix=api.PREFIX)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(data.bp, url_prefix=api.PREFIX)
+    app.register_blueprint(compare.bp)
     errors.register(app)
     app.before_request(_refuse_oversized_requests)
     app.after_request(_add_security_headers)
