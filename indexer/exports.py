@@ -122,12 +122,12 @@ def parse_fields(fields: Iterable[str] | str | None) -> tuple[str, ...]:
     if fields is None:
         return HIT_FIELDS
     names = fields.split(",") if isinstance(fields, str) else [n for f in fields for n in str(f).split(",")]
-    names = [n.strip() for n in names if n.strip()]
+    names = [n.strip() for n in names]
     unknown = [n for n in names if n not in FIELDS]
     if unknown:
-        raise QueryError(f"fields: there is no field {unknown[0][:40]!r}; choose from {', '.join(FIELDS)}",
-                         "fields")
-    return tuple(dict.fromkeys(names)) or HIT_FIELDS
+        what = f"there is no field {unknown[0][:40]!r}" if unknown[0] else "a field name is empty"
+        raise QueryError(f"fields: {what}; give comma-separated names from {', '.join(FIELDS)}", "fields")
+    return tuple(dict.fromkeys(names))
 
 
 def row(hit: Hit, fields: tuple[str, ...]) -> dict:

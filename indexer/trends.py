@@ -23,7 +23,7 @@ from .search import QueryError, SearchFilters, matches
 
 INTERVALS = ("year", "month", "week", "day")
 AUTO = "auto"
-MAX_QUERIES = 10
+MAX_QUERIES = 5  # series on one chart, and q values in one request
 MAX_BUCKETS = 10_000  # Elasticsearch's search.max_buckets is 65,536; a chart needs far fewer
 AUTO_MAX_BUCKETS = 120  # "auto" picks the finest interval with at most this many periods
 PER = 1000

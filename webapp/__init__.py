@@ -16,6 +16,7 @@ from werkzeug.routing import PathConverter
 from indexer import config as settings
 from indexer.errors import NewsindexError
 from indexer.search import warm
+from indexer.trends import MAX_QUERIES
 from indexer.store import LiveIndex
 
 from . import errors
@@ -49,7 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping({name.upper(): setting.value() for name, setting in settings.SETTINGS.items()})
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, DEBUG=False)  # FLASK_DEBUG must not turn it on
     app.config.update(config or {})
-    app.config["MAX_URL_BYTES"] = app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
+    # room for the longest queries a request may carry: one, or MAX_QUERIES on /api/histogram and /trends
+    app.config["MAX_URL_BYTES"] = (app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR * MAX_QUERIES
+                                   + URL_OVERHEAD_BYTES)
     app.json.sort_keys = False  # keep the documented field order
     # Article ids are file paths; "a//b" must reach the view as it is, not be redirected.
     app.url_map.merge_slashes = False

@@ -7,14 +7,14 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from indexer.search import QueryError, SearchFilters
-from indexer.trends import AUTO, INTERVALS, Histogram, histogram
+from indexer.trends import AUTO, INTERVALS, MAX_QUERIES, Histogram, histogram
 
 from . import live_index
 from .params import _choice, parse_search_args
 from .trend_chart import TrendChart, trend_chart
 
 bp = Blueprint("compare", __name__)
-MAX_SERIES = 5
+MAX_SERIES = MAX_QUERIES
 NORMALISE_ON = "on"  # what the checkbox sends
 
 
@@ -55,10 +55,10 @@ def parse_compare_args(args: MultiDict) -> CompareParams:
     typed = args.getlist("q")
     for query in typed:
         parse_search_args(MultiDict({"q": query}), current_app.config)  # the length check of /search
-    queries = [q for q in typed if q.strip()]
-    if len(queries) > MAX_SERIES:
+    if len(typed) > MAX_SERIES:
         raise QueryError(f"at most {MAX_SERIES} searches can be compared on one chart "
-                         f"(got {len(queries)})", "q")
+                         f"(got {len(typed)})", "q")
+    queries = [q for q in typed if q.strip()]
     search = parse_search_args(MultiDict([(k, v) for k, v in args.items(multi=True)
                                           if k in ("source", "from", "to")]), current_app.config)
     normalise = args.get("normalize")

@@ -30,7 +30,7 @@ def export_matches():
     """
     params = parse_search_args(request.args, current_app.config)
     file_format = _choice(request.args, "format", DEFAULT_FORMAT, FORMATS)
-    fields = ",".join(request.args.getlist("fields")) or None
+    fields = ",".join(request.args.getlist("fields")) if "fields" in request.args else None
     with_body, bom = flag(request.args, "with_body"), flag(request.args, "bom")
     limit = (_whole_number(request.args, "limit", 1, 1, current_app.config["EXPORT_LIMIT"])
              if "limit" in request.args else None)
