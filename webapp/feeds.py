@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from indexer.feeds import MEDIA_TYPE, Feed, atom_feed
 
@@ -57,3 +58,21 @@ class SiteLinks:
 
     def article(self, article_id: str) -> str:
         return self.base + url_for("pages.article", article_id=article_id, q=self.params.query.strip() or None)
+
+
+def cli_feed(index_dir: str, query: str, sources, date_from: str | None, date_to: str | None,
+             base_url: str) -> bytes:
+    """`newsindex search QUERY --format atom`: this route's feed, made by the same code.
+
+    ``base_url`` (NEWSINDEX_BASE_URL) defaults to http://HOST:PORT/ of `newsindex serve`.
+    """
+    from indexer import config
+
+    from . import create_app
+
+    base = base_url or f"http://{config.get('host')}:{config.get('port')}/"
+    app = create_app({"INDEX": str(index_dir), "BASE_URL": base})
+    args = MultiDict([("q", query), *(("source", s) for s in sources),
+                      *((k, v) for k, v in (("from", date_from), ("to", date_to)) if v)])
+    with app.test_request_context("/search.atom", query_string=args):
+        return render_feed(parse_search_args(args, app.config), site_base()).xml
