@@ -826,7 +826,7 @@ class Matches:
 
     def hits(self, snippets: bool = True, body: bool = False) -> Iterator[Hit]:
         """Hits in order; ``snippets=False`` gives the lead instead (cheaper), ``body`` adds the text."""
-        for docnum in self.docnums.tolist():
+        for docnum in map(int, self.docnums):  # no list of them all
             yield _hit(self._gen, self._corpus, docnum, self._result, snippets, body)
 
 

@@ -7,6 +7,7 @@ Whoosh.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +39,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 CORS_MAX_AGE_SECONDS = 600
+_Q_PARAMETER = re.compile(rb"(?:^|&)q=")  # comparisons carry several
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -50,9 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping({name.upper(): setting.value() for name, setting in settings.SETTINGS.items()})
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, DEBUG=False)  # FLASK_DEBUG must not turn it on
     app.config.update(config or {})
-    # room for the longest queries a request may carry: one, or MAX_QUERIES on /api/histogram and /trends
-    app.config["MAX_URL_BYTES"] = (app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR * MAX_QUERIES
-                                   + URL_OVERHEAD_BYTES)
+    # room for the longest query; /api/histogram and /trends get it for each q, up to MAX_QUERIES
+    app.config["MAX_URL_BYTES"] = app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
     app.json.sort_keys = False  # keep the documented field order
     # Article ids are file paths; "a//b" must reach the view as it is, not be redirected.
     app.url_map.merge_slashes = False
@@ -109,9 +110,12 @@ def _refuse_oversized_requests() -> None:
         abort(413, description=f"the request body is over {current_app.config['MAX_CONTENT_LENGTH'] // 1024} KB; "
                                f"this service only answers GET requests without a body")
     url_bytes = len(request.path.encode("utf-8", "surrogateescape")) + len(request.query_string)
-    if url_bytes > current_app.config["MAX_URL_BYTES"]:
+    queries = min(max(1, len(_Q_PARAMETER.findall(request.query_string))), MAX_QUERIES)
+    per_query = current_app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR
+    limit = current_app.config["MAX_URL_BYTES"] + (queries - 1) * per_query
+    if url_bytes > limit:
         abort(414, description=f"the address is {url_bytes:,} bytes long; the limit is "
-                               f"{current_app.config['MAX_URL_BYTES']:,}: shorten the query")
+                               f"{limit:,}: shorten the query")
 
 
 def _add_security_headers(response):
