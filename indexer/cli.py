@@ -430,3 +430,42 @@ def _write_file_atomically(path: str, chunks) -> None:
 
 class ExportFailed(NewsindexError):
     code = "export_failed"
+
+
+@cli.command()
+@click.argument("queries", nargs=-1)
+@index_option
+@click.option("--interval", type=click.Choice(["auto", "year", "month", "week", "day"]), default="auto",
+              show_default=True, help="Length of a period (auto: the finest with at most 120 periods).")
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--from", "date_from", metavar="DATE", help="First period starts here (2024, 2024-03, 2024-03-01).")
+@click.option("--to", "date_to", metavar="DATE", help="Last period ends here.")
+@click.option("--per-1000", "per_1000", is_flag=True, help="Articles per 1,000 articles of the period, not counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/histogram.")
+def trends(queries, index_dir, interval, sources, date_from, date_to, per_1000, as_json):
+    """Matching articles per period for each of QUERIES (up to 5; none: every article), as CSV.
+
+    One row per period (year, month, ISO week or day, UTC), one column per query, and the
+    articles of the period under the same filters in the last column.
+    """
+    import csv
+
+    from .search import SearchFilters, parse_day
+    from .store import LiveIndex
+    from .trends import histogram
+
+    filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
+                            date_to=parse_day(date_to, "--to", end=True))
+    result = histogram(LiveIndex(index_dir), list(queries) or [""], interval, filters)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["period", *(s.query or "(all articles)" for s in result.series), "articles"])
+    for i, bucket in enumerate(result.buckets):
+        values = [s.per_1000[i] if per_1000 else s.counts[i] for s in result.series]
+        out.writerow([bucket.key, *("" if v is None else v for v in values), result.articles[i]])
+    for series in result.series:
+        if series.undated:
+            click.echo(f"note: {series.query or 'all articles'}: {series.undated:,} undated articles are in no "
+                       f"period", err=True)

@@ -853,7 +853,9 @@ def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
     gen = index.current()
     corpus = _corpus(gen)
     parsed = parse(text)
-    result = _Evaluator(corpus).run(parsed, filters, None)
+    # feedback only re-weights scores: skip it where no score decides the order
+    feedback = False if sort in (None, "first_seen") else None
+    result = _Evaluator(corpus).run(parsed, filters, feedback)
     total = result.total
     want = total if limit is None else min(limit, total)
     if sort is None:

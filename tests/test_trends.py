@@ -155,3 +155,17 @@ def test_results_page_links_to_exports_and_comparison(client):
 
 def test_nice_ceiling():
     assert [nice_ceiling(v) for v in (0, 0.3, 1, 1.75, 7, 12, 250)] == [1, 0.5, 1, 2, 10, 20, 250]
+
+
+def test_cli_trends_prints_the_table(web_index):
+    from tests.conftest import run_cli
+
+    done = run_cli("trends", "oil", "cocoa", "--index", str(web_index), "--interval", "month", "--from", "1987")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "period,oil,cocoa,articles" and len(lines) == 1 + 10  # January (from) to October (last)
+    assert sum(int(line.split(",")[1]) for line in lines[1:]) == search(LiveIndex(web_index), "oil").total
+    as_json = run_cli("trends", "oil", "--index", str(web_index), "--json", "--interval", "year")
+    assert as_json.returncode == 0 and '"interval": "year"' in as_json.stdout
+    refused = run_cli("trends", "oil", "--index", str(web_index), "--interval", "day", "--from", "1900")
+    assert refused.returncode != 0 and "periods; the most is" in refused.stderr and "Traceback" not in refused.stderr
