@@ -99,25 +99,34 @@ def trend_chart(result: Histogram, normalised: bool) -> TrendChart | None:
     lines = []
     for number, (series, row) in enumerate(zip(result.series, values), 1):
         label = series.query.strip() or "all articles"
-        path, points, pen_down = [], [], False
+        pieces: list[list[str]] = [[]]  # runs of periods with a value; a gap starts a new one
+        points = []
         for i, (bucket, value) in enumerate(zip(buckets, row)):
             if value is None:
-                pen_down = False
+                pieces.append([])
                 continue
             x, y = x_of(i), y_of(value)
-            path.append(f"{'L' if pen_down else 'M'}{x},{y}")
-            pen_down = True
+            pieces[-1].append(f"{x},{y}")
             count = series.counts[i]
             rate = series.per_1000[i]
             points.append(Point(x, y, f"{label}, {period_name(result.interval, bucket.key)}: {count:,} "
                                       f"article{'s' if count != 1 else ''}"
                                       + (f" ({rate:,.1f} per 1,000)" if rate is not None else ""),
                                 bucket.start.isoformat(), bucket.end.isoformat()))
-        lines.append(Line(number, series.query, label, series.total, " ".join(path), points,
+        lines.append(Line(number, series.query, label, series.total, _path(pieces), points,
                           MARKERS[(number - 1) % len(MARKERS)]))
     ticks = [Tick(y_of(top * k / TICKS), _number(top * k / TICKS)) for k in range(TICKS + 1)]
     return TrendChart(result.interval, normalised, lines, ticks, _x_labels(result, x_of),
                       markers=len(buckets) <= MAX_MARKERS)
+
+
+def _path(pieces: list[list[str]]) -> str:
+    """SVG path data; a lone point is drawn as a zero-length segment (a dot, with round caps)."""
+    parts = []
+    for piece in pieces:
+        if piece:
+            parts.append(f"M{piece[0]} " + " ".join(f"L{p}" for p in (piece[1:] or piece)))
+    return " ".join(parts)
 
 
 def nice_ceiling(value: float) -> float:
