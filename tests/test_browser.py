@@ -184,3 +184,15 @@ def test_follow_download_and_compare_over_time(page, server):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q=oil&from=1987-\d\d-01&to=1987-\d\d-\d\d"))
     assert page.locator(".hit").count() > 0
+
+
+def test_compare_page_fits_a_phone(chromium, server):
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2)
+    tab = context.new_page()
+    try:
+        tab.goto(server.url + "trends?q=oil&q=cocoa&q=wheat&interval=month&normalize=on")
+        assert tab.locator("svg.trend-chart g.series").count() == 3
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+        screenshot(tab, "compare-phone")
+    finally:
+        context.close()
