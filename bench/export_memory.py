@@ -85,12 +85,19 @@ def main() -> None:
                         "--index", str(index), str(args.source)], cwd=REPO, check=False,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
         report["build_seconds"] = round(time.perf_counter() - started, 1)
+    sys.path.insert(0, str(REPO))
+    from indexer.search import matches
+    from indexer.store import LiveIndex
+
+    total = matches(LiveIndex(index), args.query, sort=None).total
+    report["matches"] = total
     report["exports"] = {}
     for limit in (int(n) for n in args.limits.split(",")):
         command = [sys.executable, "-m", "indexer", "export", args.query, "--index", str(index),
                    "--format", args.format, "--limit", str(limit)] + (["--with-body"] if args.with_body else [])
         result = measure(command)
-        result["rows_per_second"] = round(limit / result["seconds"]) if result["seconds"] else None
+        result["rows"] = min(limit, total)
+        result["rows_per_second"] = round(result["rows"] / result["seconds"]) if result["seconds"] else None
         report["exports"][str(limit)] = result
         print(f"limit {limit:>7,}: {result}", file=sys.stderr)
     print(json.dumps(report, indent=2))
