@@ -45,6 +45,7 @@ class Indexed:
     root: str
     path: str
     first_seen: float
+    last_changed: float
 
 
 class IndexedArticles:
@@ -74,7 +75,7 @@ class IndexedArticles:
         data = self.corpus.datas[s]
         root, path = self._files[s][int(data.column("file")[local])]
         return Indexed(docnum, data.column("hash")[16 * local:16 * local + 16].tobytes().hex(), root, path,
-                       float(data.column("first_seen")[local]))
+                       float(data.column("first_seen")[local]), float(data.column("last_changed")[local]))
 
     def _build_table(self) -> dict[str, int]:
         table: dict[str, int] = {}
@@ -131,7 +132,7 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                  progress, write: Callable[[Entry], None]) -> Plan:
     """Read what changed under ``roots`` and hand every article to write to ``write``."""
     plan = Plan()
-    now = time.time()
+    now = run_time(indexed)
     where_seen: dict[str, str] = {}
     counts = indexed.count_by_file() if (indexed.corpus is not None and not full) else {}
     stats: dict[tuple[str, str], bool] = {}
@@ -174,19 +175,35 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                 continue
             where_seen[item.id] = item.where
             plan.seen.add(item.id)
+            first_seen = last_changed = now
             if previous is None:
                 plan.added += 1
-            elif previous.digest == digest and not moved:
-                plan.unchanged += 1
-                if not full:
-                    continue
-            else:  # changed, or moved to another file: written again so the index knows its file
-                plan.updated += 1
-                if not full:
-                    plan.replaced.append(previous.docnum)
-            write(Entry(item, digest, root, previous.first_seen if previous else now))
+            else:
+                first_seen = previous.first_seen  # kept by updates, moves and full rebuilds
+                if previous.digest == digest:
+                    last_changed = previous.last_changed
+                if previous.digest == digest and not moved:
+                    plan.unchanged += 1
+                    if not full:
+                        continue
+                else:  # changed, or moved to another file: written again so the index knows its file
+                    plan.updated += 1
+                    if not full:
+                        plan.replaced.append(previous.docnum)
+            write(Entry(item, digest, root, first_seen, last_changed))
             plan.written += 1
     return plan
+
+
+def run_time(indexed: IndexedArticles) -> float:
+    """One "now" for the run, after every article already indexed (even if the clock stepped
+    back), so a feed ordered by first_seen puts this run's new articles first; in microseconds,
+    as the index keeps dates."""
+    latest = 0.0
+    if indexed.corpus is not None and indexed.corpus.size:
+        seen = indexed.corpus.first_seen
+        latest = float(np.nanmax(seen)) if not np.isnan(seen).all() else 0.0
+    return round(max(time.time(), latest + 0.001), 6)
 
 
 def _problem(plan: Plan, root: str, problem: Problem, replayed: bool = False) -> None:

@@ -279,24 +279,38 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--show-query", is_flag=True, help="Print how the query was understood.")
 @click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"),
               help="Run every 'qid<TAB>query' line of FILE ('-' for stdin) as natural-language text.")
-@click.option("--format", "out_format", type=click.Choice(["trec", "jsonl"]), default="trec",
-              show_default=True, help="Output format for --batch.")
+@click.option("--format", "out_format", type=click.Choice(["trec", "jsonl", "atom"]), default=None,
+              help="With --batch: trec (default) or jsonl. For one QUERY: atom prints its Atom feed, "
+                   "the same as GET /search.atom.")
+@click.option("--base-url", envvar=config.SETTINGS["base_url"].env, default=config.SETTINGS["base_url"].default,
+              metavar="URL", help="With --format atom: " + config.SETTINGS["base_url"].help
+              + f" [env {config.SETTINGS['base_url'].env}]")
 @click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
 def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, as_json,
-           show_query, batch, out_format, run_name):
+           show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README), or --batch for evaluation."""
     from .search import SearchFilters, batch_search, parse_day, search as run_search
     from .store import LiveIndex
 
     index = LiveIndex(index_dir)
     if batch is not None:
+        if out_format == "atom":
+            raise click.UsageError("--format atom prints the feed of one QUERY, not of a --batch")
         limit = per_page if per_page != 10 else 1000
-        _run_batch(index, batch, limit, out_format, run_name, batch_search)
+        _run_batch(index, batch, limit, out_format or "trec", run_name, batch_search)
         return
     if not query.strip():
         raise click.UsageError("give a QUERY to search for (or --batch FILE)")
+    if out_format in ("trec", "jsonl"):
+        raise click.UsageError(f"--format {out_format} goes with --batch; for one QUERY use --json, "
+                               f"or --format atom for its feed")
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
                             date_to=parse_day(date_to, "--to", end=True))
+    if out_format == "atom":
+        from webapp.feeds import cli_feed
+
+        sys.stdout.buffer.write(cli_feed(index_dir, query, sources, date_from, date_to, base_url))
+        return
     results = run_search(index, query, page=page, per_page=min(per_page, 100), filters=filters, sort=sort)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
@@ -369,3 +383,116 @@ def serve(index_dir, host, port, workers):
     from webapp.serve import run
 
     run(index_dir=index_dir, host=host, port=port, workers=workers)
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@index_option
+@click.option("--format", "out_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="CSV for spreadsheets (RFC 4180), JSON Lines for programs.")
+@click.option("--fields", metavar="A,B,…", help="Columns, comma-separated, in this order. Default: the fields "
+              "of a search hit (id,title,source,published,first_seen,last_changed,url,author,score,title_html,"
+              "snippet_html); also snippet (plain text) and body.")
+@click.option("--with-body", is_flag=True, help="Add the whole text (body) as the last field.")
+@click.option("--bom", is_flag=True, help="Start a CSV file with a UTF-8 byte-order mark (for Excel).")
+@click.option("--no-formula-guard", is_flag=True,
+              help="Leave CSV cells starting with = + - @ as they are (by default they get a leading ' so a "
+                   "spreadsheet does not run them as formulas).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
+@click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help=f"At most this many articles (default and largest: {config.SETTINGS['export_limit'].env}).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to FILE (replaced only once the export is complete) instead of standard output.")
+def export(query, index_dir, out_format, fields, with_body, bom, no_formula_guard, sort, sources, date_from,
+           date_to, limit, output):
+    """Every article QUERY matches (not one page), as CSV or JSON Lines.
+
+    The same query language and filters as `search`; an empty QUERY (or *) exports every article the
+    filters allow. Streams with constant memory. When more articles match than the limit, the file
+    holds the first ones and a note on standard error says so.
+    """
+    from .exports import export as prepare
+    from .search import SearchFilters, parse_day
+    from .store import LiveIndex
+
+    filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
+                            date_to=parse_day(date_to, "--to", end=True))
+    prepared = prepare(LiveIndex(index_dir), query, filters, sort, format=out_format, fields=fields,
+                       with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit)
+    if output:
+        _write_file_atomically(output, prepared.chunks())
+        click.echo(f"exported {prepared.count:,} of {prepared.total:,} matching articles to {output}", err=True)
+    else:
+        try:
+            for chunk in prepared.chunks():
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `newsindex export … | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+    if prepared.truncated:
+        click.echo(f"note: {prepared.notice()}", err=True)
+
+
+def _write_file_atomically(path: str, chunks) -> None:
+    """Write beside ``path`` and rename: an interrupted export never leaves a half file behind."""
+    from .store import describe_os_error
+
+    target = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ExportFailed(describe_os_error(exc, f"writing {path}")) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class ExportFailed(NewsindexError):
+    code = "export_failed"
+
+
+@cli.command()
+@click.argument("queries", nargs=-1)
+@index_option
+@click.option("--interval", type=click.Choice(["auto", "year", "month", "week", "day"]), default="auto",
+              show_default=True, help="Length of a period (auto: the finest with at most 120 periods).")
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--from", "date_from", metavar="DATE", help="First period starts here (2024, 2024-03, 2024-03-01).")
+@click.option("--to", "date_to", metavar="DATE", help="Last period ends here.")
+@click.option("--per-1000", "per_1000", is_flag=True, help="Articles per 1,000 articles of the period, not counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/histogram.")
+def trends(queries, index_dir, interval, sources, date_from, date_to, per_1000, as_json):
+    """Matching articles per period for each of QUERIES (up to 5; none: every article), as CSV.
+
+    One row per period (year, month, ISO week or day, UTC), one column per query, and the
+    articles of the period under the same filters in the last column.
+    """
+    import csv
+
+    from .search import SearchFilters, parse_day
+    from .store import LiveIndex
+    from .trends import histogram
+
+    filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
+                            date_to=parse_day(date_to, "--to", end=True))
+    result = histogram(LiveIndex(index_dir), list(queries) or [""], interval, filters)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["period", *(s.query or "(all articles)" for s in result.series), "articles"])
+    for i, bucket in enumerate(result.buckets):
+        values = [s.per_1000[i] if per_1000 else s.counts[i] for s in result.series]
+        out.writerow([bucket.key, *("" if v is None else v for v in values), result.articles[i]])
+    for series in result.series:
+        if series.undated:
+            click.echo(f"note: {series.query or 'all articles'}: {series.undated:,} undated articles are in no "
+                       f"period", err=True)

@@ -51,6 +51,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("language", "en", "Language of articles that do not state theirs and are too short (or too "
                               "mixed) to detect: an ISO 639-1 code such as en, de or fr.", str),
     Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int),
+    Setting("export_limit", 100_000, "Most articles one export (CSV or JSON Lines) writes; a search "
+                                     "matching more is cut off there, with a notice.", int),
+    Setting("base_url", "", "The site's public address (https://news.example.org/), used for the "
+                            "links and ids in Atom feeds; empty: the address each request came to "
+                            "(`newsindex search --format atom`: http://HOST:PORT/).", str),
 ]}
 
 

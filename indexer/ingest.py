@@ -131,7 +131,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         removed = store.remove_stale(keep=live)
         if removed and not leftover:
             progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
-        base, indexed, full = _load_base(store, live, full, roots, allow_deletes, progress)
+        base, indexed, full, manifest_ok = _load_base(store, live, full, roots, allow_deletes, progress)
         run = _GenerationRun(store, live, full, base, workers, progress, segment_tokens)
         try:
             plan = read_sources(roots, indexed, base, full, progress, run.add)
@@ -144,7 +144,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                                      problems=plan.problems)
             summary.skipped = sum(1 for p in plan.problems if not p.warning)
             summary.warnings = len(plan.problems) - summary.skipped
-            if not full and not plan.written and not gone:
+            if not full and not plan.written and not gone and manifest_ok:
                 run.discard()
                 summary.mode = "unchanged"
                 summary.generation = live
@@ -216,10 +216,11 @@ def _refuse_mass_deletion(indexed: IndexedArticles, lost: dict[str, int]) -> Non
 
 
 def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str], allow_deletes: bool,
-               progress: Progress) -> tuple[Manifest, IndexedArticles, bool]:
-    """The live generation's manifest and articles; an unusable or outdated index means a full rebuild."""
+               progress: Progress) -> tuple[Manifest, IndexedArticles, bool, bool]:
+    """The live generation's manifest and articles, whether to rebuild in full (an unusable or
+    outdated index), and whether the manifest was sound (if not, the run writes a new one)."""
     if live is None:
-        return Manifest(), IndexedArticles(None), True
+        return Manifest(), IndexedArticles(None), True, True
     try:
         meta = store.read_meta(live)
         store.check_versions(meta)
@@ -234,13 +235,13 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                 f"{', '.join(dropped)}; run `newsindex reindex --full` naming every source to keep "
                 f"(or add --allow-deletes)") from None
         progress.note(f"the index {reason}; rebuilding it in full")
-        return Manifest(), IndexedArticles(None), True
+        return Manifest(), IndexedArticles(None), True, True
     try:
         manifest = store.read_manifest(live)
     except IndexUnreadable as exc:
         progress.note(f"{exc}: every source file is read once more and compared with the index")
-        manifest = Manifest()
-    return manifest, indexed, full
+        return Manifest(), indexed, full, False
+    return manifest, indexed, full, manifest.sound
 
 
 def _previous_sources(store: IndexStore, live: str) -> list[str]:

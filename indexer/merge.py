@@ -104,7 +104,7 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
                         values.append((int(numbers[local]), column[local]))
             column_files.append(_write_whoosh_column(storage, segment, name, obj.column_type, values, n))
     sections["doc.id"] = _doc_term_index(sections, "id", n) if "id.df" in sections else np.zeros(n, "<u4")
-    for column in ("published", "first_seen"):
+    for column in ("published", "first_seen", "last_changed"):
         sections[f"doc.{column}"] = np.concatenate([d.column(column)[live] for d, live in zip(datas, keep)]
                                                    or [np.zeros(0)]).astype("<f8")
     sections["doc.hash"] = np.concatenate([d.column("hash").reshape(-1, 16)[live].reshape(-1)

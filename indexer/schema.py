@@ -14,7 +14,14 @@ from whoosh import fields
 from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
-SCHEMA_VERSION = 2  # 2: newsindex codec (memory-mapped segments), generation columns
+SCHEMA_VERSION = 2  # 2: newsindex codec (memory-mapped segments), generation columns, first_seen
+
+
+class SortableDate(fields.DATETIME):
+    """A date that is stored and sortable (a column) but not indexed: nobody searches it by term,
+    and a trie of microsecond timestamps would cost ~100 bytes per article."""
+
+    indexed = False
 
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
@@ -36,6 +43,10 @@ def build_schema() -> fields.Schema:
         published=fields.DATETIME(stored=True, sortable=True),
         url=fields.STORED(),
         topics=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        # when newsindex first indexed the article (kept by updates and full rebuilds), and when its
+        # indexed content last changed: what feeds order by and report as an entry's `updated`
+        first_seen=SortableDate(stored=True, sortable=True),
+        last_changed=fields.STORED(),
     )
 
 
@@ -43,19 +54,25 @@ def versions() -> dict[str, int]:
     return {"schema_version": SCHEMA_VERSION, "analyzer_version": ANALYZER_VERSION}
 
 
-def to_document(article: Article) -> dict:
-    """Map an Article to Whoosh field values (dates naive UTC, as Whoosh expects)."""
+def to_document(article: Article, first_seen: datetime, last_changed: datetime) -> dict:
+    """Map an Article to Whoosh field values (dates naive UTC, as Whoosh expects).
+
+    ``first_seen``/``last_changed`` (timezone-aware) are the index's own history of the article,
+    kept by ingest; they are not part of the article's content.
+    """
     doc = {
         "id": article.id,
         "title": article.title,
         "body": article.body,
         "source": article.source,
+        "first_seen": _naive_utc(first_seen),
+        "last_changed": _naive_utc(last_changed),
     }
     if article.author:
         doc["author"] = article.author
         doc["author_name"] = article.author
     if article.published is not None:
-        exact = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        exact = _naive_utc(article.published)
         # indexed by day (what date queries ask; ~100x fewer trie terms than by microsecond),
         # stored and sorted exactly (Whoosh's "_stored_<field>" convention)
         doc["published"] = exact.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -65,6 +82,10 @@ def to_document(article: Article) -> dict:
     if article.topics:
         doc["topics"] = ",".join(t.replace(",", " ") for t in article.topics)
     return doc
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def published_from_stored(value: datetime | None) -> datetime | None:

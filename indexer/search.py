@@ -73,11 +73,15 @@ class Hit:
     score: float
     title_html: str
     snippet_html: str
+    first_seen: datetime | None = None  # when newsindex first indexed it (an update keeps it)
+    last_changed: datetime | None = None  # when its indexed content last changed
+    body: str | None = None  # the whole text, only when asked for (exports); never in to_dict()
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html}
+                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html,
+                "first_seen": iso_datetime(self.first_seen), "last_changed": iso_datetime(self.last_changed)}
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -711,15 +715,19 @@ def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[H
             for d in _ranked(corpus, result, sort, per_page, offset)]
 
 
-def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool) -> Hit:
+def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool,
+         body: bool = False) -> Hit:
     fields = corpus.stored_fields(docnum)
-    title, body = fields.get("title") or "", fields.get("body") or ""
+    title, body_text = fields.get("title") or "", fields.get("body") or ""
     spec = result.spec
     return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
                published=published_from_stored(fields.get("published")), url=fields.get("url"),
                author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
                title_html=highlight(title, spec) if snippets else highlight(title, MatchSpec()),
-               snippet_html=snippet(body, spec) if snippets else lead(body))
+               snippet_html=snippet(body_text, spec) if snippets else lead(body_text),
+               first_seen=published_from_stored(fields.get("first_seen")),
+               last_changed=published_from_stored(fields.get("last_changed")),
+               body=body_text if body else None)
 
 
 def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str, list[FacetValue]]:
@@ -800,3 +808,99 @@ def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery
         return None
     better = _Evaluator(corpus).run(parse(corrected), filters, False)
     return corrected if better.total >= max(total, 1) else None
+
+
+# ------------------------------------------------------- every match, in order (feeds, exports, trends)
+
+MATCH_SORTS = (*SORTS, "first_seen")
+
+
+@dataclass
+class Matches:
+    """Every article one query matches, in order, as document numbers; Hits are made on demand.
+
+    The contract feeds, exports and trends rely on (keep it when the engine changes):
+
+    * ``total`` counts every match (after filters); ``docnums`` holds the first ``limit`` of
+      them (all when no limit) in the requested order, as a numpy int64 array: 8 bytes per
+      match, however large the articles are.
+    * ``published()`` gives each of ``docnums``' publication time as UTC epoch seconds (NaN
+      where undated), aligned with ``docnums``: what a histogram needs, with no stored fields read.
+    * ``hits()`` yields one :class:`Hit` per docnum, reading its stored fields only then, so a
+      caller streaming 100k matches holds one article at a time.
+    * Everything comes from one generation (``generation``, built at ``built``), even if a
+      reindex switches the live one meanwhile; ``(generation, built)`` names the index state
+      (for HTTP validators).
+    """
+
+    query: str
+    total: int
+    docnums: np.ndarray
+    notices: list[str]
+    generation: str
+    built: str | None
+    _gen: OpenGeneration = field(repr=False)
+    _corpus: Corpus = field(repr=False)
+    _result: _Result = field(repr=False)
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.docnums) < self.total
+
+    def published(self) -> np.ndarray:
+        return self._corpus.timestamps[self.docnums]
+
+    def hits(self, snippets: bool = True, body: bool = False) -> Iterator[Hit]:
+        """Hits in order; ``snippets=False`` gives the lead instead (cheaper), ``body`` adds the text."""
+        for docnum in map(int, self.docnums):  # no list of them all
+            yield _hit(self._gen, self._corpus, docnum, self._result, snippets, body)
+
+
+def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
+            sort: str | None = "relevance", limit: int | None = None) -> Matches:
+    """Every article ``query`` matches (query language and filters as :func:`search`), in order.
+
+    ``sort`` is one of :data:`SORTS`, ``"first_seen"`` (the articles newsindex indexed most
+    recently first, then newest published), or None (index order: cheapest, for counting).
+    ``limit`` keeps the first that many (None: all). Unlike :func:`search`, a query that finds
+    nothing is not replaced by a did-you-mean correction, and nothing is cached: the caller
+    streams what it needs. Raises :class:`QueryError` as :func:`search` does.
+    """
+    if sort is not None and sort not in MATCH_SORTS:
+        raise QueryError(f"sort must be one of {', '.join(MATCH_SORTS)} (got {sort!r})", "sort")
+    if limit is not None and limit < 1:
+        raise QueryError(f"limit must be 1 or more (got {limit})", "limit")
+    filters = filters or SearchFilters()
+    _check_filters(filters)
+    text = normalize_query(query)
+    most = config.get("max_query_chars")
+    if len(text) > most:
+        raise QueryError(f"the query is {len(text):,} characters long; the limit is {most:,}: shorten it", "q")
+    gen = index.current()
+    corpus = _corpus(gen)
+    parsed = parse(text)
+    # feedback only re-weights scores: skip it where no score decides the order
+    feedback = False if sort in (None, "first_seen") else None
+    result = _Evaluator(corpus).run(parsed, filters, feedback)
+    total = result.total
+    want = total if limit is None else min(limit, total)
+    if sort is None:
+        docnums = np.flatnonzero(result.mask)[:want]
+    elif sort == "first_seen":
+        docnums = _newest_first_seen(gen, corpus, np.flatnonzero(result.mask), want)
+    else:
+        docnums = np.asarray(_ranked(corpus, result, sort, want) if want else [], dtype=np.int64)
+    return Matches(query=text, total=total, docnums=docnums.astype(np.int64, copy=False),
+                   notices=list(parsed.notices) + result.notices, generation=gen.name,
+                   built=gen.meta.get("built"), _gen=gen, _corpus=corpus, _result=result)
+
+
+def _newest_first_seen(gen: OpenGeneration, corpus: Corpus, docs: np.ndarray, want: int) -> np.ndarray:
+    """Newest first by when newsindex first indexed them, then newest published, then article id."""
+    if not want:
+        return docs[:0]
+    seen = np.nan_to_num(corpus.first_seen[docs], nan=-np.inf)
+    docs = _best(docs, seen, want)
+    keys = -np.nan_to_num(corpus.first_seen[docs], nan=-np.inf)
+    published = np.nan_to_num(corpus.timestamps[docs], nan=-np.inf)
+    return docs[np.lexsort((corpus.id_rank[docs], -published, keys))][:want]

@@ -100,6 +100,7 @@ class Manifest:
     """
 
     files: dict[str, dict[str, tuple[int, int, list]]] = field(default_factory=dict)
+    sound: bool = True  # False: read from an older layout (its files are unknown)
 
     VERSION = 2
 
@@ -118,7 +119,7 @@ class Manifest:
     @classmethod
     def from_json(cls, data: dict) -> "Manifest":
         if data.get("version") != cls.VERSION:
-            return cls()  # an older layout: read everything once
+            return cls(sound=False)  # an older layout: read everything once
         return cls({root: {path: (int(v[0]), int(v[1]), list(v[2]) if len(v) > 2 else [])
                            for path, v in paths.items()}
                     for root, paths in data["files"].items()})

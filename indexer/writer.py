@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+from datetime import datetime, timezone
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ class Entry:
     article: Article
     digest: str  # hex content hash
     root: str  # the source root it came from
-    first_seen: float  # when newsindex first indexed this article id (UTC seconds)
+    first_seen: float  # when newsindex first indexed this article id (UTC epoch seconds)
+    last_changed: float  # when its indexed content last changed (UTC epoch seconds)
 
 
 class TermIds:
@@ -162,6 +164,7 @@ class SegmentBuilder:
         self.doc_count = 0
         self.published: list[float] = []
         self.first_seen: list[float] = []
+        self.last_changed: list[float] = []
         self.sources: dict[str, int] = {}
         self.source_codes: list[int] = []
         self.files: dict[tuple[str, str], int] = {}
@@ -173,7 +176,7 @@ class SegmentBuilder:
         return self.doc_count + len(self._pending)
 
     def add(self, entry: Entry) -> None:
-        self._pending.append((entry, to_document(entry.article)))
+        self._pending.append((entry, to_document(entry.article, _utc(entry.first_seen), _utc(entry.last_changed))))
         if len(self._pending) >= BATCH_DOCS:
             self._flush()
 
@@ -220,6 +223,7 @@ class SegmentBuilder:
             article = entry.article
             self.published.append(article.published.timestamp() if article.published else math.nan)
             self.first_seen.append(entry.first_seen)
+            self.last_changed.append(entry.last_changed)
             self.source_codes.append(self.sources.setdefault(article.source, len(self.sources)))
             self.file_codes.append(self.files.setdefault((entry.root, article.path), len(self.files)))
             self.digests += bytes.fromhex(entry.digest)
@@ -267,6 +271,7 @@ class SegmentBuilder:
             else np.zeros(n, dtype="<u4")
         sections["doc.published"] = np.array(self.published, dtype="<f8")
         sections["doc.first_seen"] = np.array(self.first_seen, dtype="<f8")
+        sections["doc.last_changed"] = np.array(self.last_changed, dtype="<f8")
         sections["doc.source"] = np.array(self.source_codes, dtype="<u4")
         sections["doc.file"] = np.array(self.file_codes, dtype="<u4")
         sections["doc.hash"] = np.frombuffer(bytes(self.digests), dtype=np.uint8)
@@ -310,6 +315,10 @@ def _write_whoosh_column(storage, segment, name, column, values, doccount) -> st
     writer.finish(doccount)
     f.close()
     return filename
+
+
+def _utc(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc)
 
 
 def _new_segid() -> str:

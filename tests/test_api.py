@@ -375,7 +375,7 @@ def test_every_api_error_status_is_documented_with_the_error_schema(openapi):
         responses = operations["get"]["responses"]
         assert {"413", "414", "500"} <= set(responses)
         for status, response in responses.items():
-            if status != "200":
+            if int(status) >= 400:  # 200, and 304 for the answers with validators, are not errors
                 name = response["$ref"].rsplit("/", 1)[1]
                 schema = openapi["components"]["responses"][name]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}

@@ -139,3 +139,60 @@ def test_error_page_and_phone_layout(chromium, server):
     finally:
         context.close()
     assert not problems, problems
+
+
+def test_follow_download_and_compare_over_time(page, server):
+    """Issue 11: the results page offers its feed and downloads; the comparison draws one line per search."""
+    page.goto(server.url + "search?q=oil")
+    follow = page.locator("a.follow-link")
+    assert follow.inner_text() == "Follow this search"
+    assert follow.get_attribute("href") == "/search.atom?q=oil"
+    assert page.locator('head link[rel="alternate"][type="application/atom+xml"]').get_attribute("href") == \
+        "/search.atom?q=oil"
+    downloads = page.locator("a.download-link")
+    assert [downloads.nth(i).inner_text() for i in range(downloads.count())] == ["CSV", "JSON Lines"]
+    with page.expect_download() as download_info:
+        downloads.first.click()
+    download = download_info.value
+    assert download.suggested_filename == "newsindex-oil.csv"
+    assert Path(download.path()).read_bytes().startswith(b"\xef\xbb\xbfid,title,")
+    screenshot(page, "results")
+
+    page.locator("a.compare-link").click()
+    page.wait_for_url(re.compile(r"/trends\?q=oil"))
+    page.fill("#q2", "cocoa")
+    page.fill("#q3", "wheat")
+    page.select_option("#interval", "month")
+    page.locator("#compare button[type=submit]").click()
+    page.wait_for_url(re.compile(r"interval=month"))
+    assert page.locator("svg.trend-chart g.series").count() == 3
+    assert page.locator("svg.trend-chart path.series-line").count() == 3
+    assert page.locator(".trend-legend li").count() == 3
+    box = page.locator("svg.trend-chart").bounding_box()
+    assert box["width"] > 300 and box["height"] > 100  # drawn, at a readable size
+    screenshot(page, "compare")
+
+    page.check("#normalize")
+    page.locator("#compare button[type=submit]").click()
+    page.wait_for_url(re.compile(r"normalize=on"))
+    assert "per 1,000" in page.locator("#trend-caption").inner_text()
+    assert page.locator("svg.trend-chart g.series").count() == 3
+    page.locator(".trend-table summary").click()
+    assert page.locator(".trend-table tbody tr").count() == 9  # February to October 1987
+    point = page.locator("svg.trend-chart g.series-1 a.series-point").nth(2)  # oil in April 1987
+    point.focus()  # markers are links, reachable by keyboard (lines may overlap them for the mouse)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=oil&from=1987-\d\d-01&to=1987-\d\d-\d\d"))
+    assert page.locator(".hit").count() > 0
+
+
+def test_compare_page_fits_a_phone(chromium, server):
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2)
+    tab = context.new_page()
+    try:
+        tab.goto(server.url + "trends?q=oil&q=cocoa&q=wheat&interval=month&normalize=on")
+        assert tab.locator("svg.trend-chart g.series").count() == 3
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+        screenshot(tab, "compare-phone")
+    finally:
+        context.close()

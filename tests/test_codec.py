@@ -10,6 +10,7 @@ and scores.
 from __future__ import annotations
 
 import math
+from datetime import timezone
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,12 @@ def both(corpus, tmp_path_factory) -> tuple[whoosh_index.Index, whoosh_index.Ind
     stock = whoosh_index.create_in(str(stock_dir), build_schema())
     order = [gen.corpus.article_id(d) for d in range(gen.corpus.size)]
     articles = {a.id: a for a in read_source(str(corpus)) if isinstance(a, Article)}
+    first_seen = {gen.corpus.article_id(d): gen.corpus.stored_fields(d)["first_seen"]
+                  for d in range(gen.corpus.size)}
     writer = stock.writer()
     for article_id in order:
-        writer.add_document(**to_document(articles[article_id]))
+        seen = first_seen[article_id].replace(tzinfo=timezone.utc)
+        writer.add_document(**to_document(articles[article_id], seen, seen))
     writer.commit()
     return ours, stock
 

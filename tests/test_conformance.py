@@ -13,7 +13,9 @@ state, which the document states in words instead. Two involve two
 parameters at once (``page`` × ``per_page`` beyond the 10,000-result window,
 ``from`` after ``to``: the search operation's description), one is the
 query language itself (a prefix with fewer than 2 letters before the ``*``:
-the ``q`` parameter's description). A schema-valid request is allowed a 400
+the ``q`` parameter's description). The histogram and the comparison page
+add one more of two parameters: an interval that would cut the date range
+into more than 10,000 periods (the histogram operation's description). A schema-valid request is allowed a 400
 for those reasons only, decided from the request the server received and the
 refusal's own message.
 """
@@ -34,6 +36,7 @@ from werkzeug.datastructures import MultiDict
 from indexer.ingest import reindex
 from indexer.search import MAX_RESULT_WINDOW, QueryError
 from indexer.store import LiveIndex
+from indexer.trends import MAX_BUCKETS
 from tests.conftest import REPO, SAMPLE, SEED_ID, write_jsonl
 from tests.servers import HOSTILE_ID, NESTED_ID, write_hostile_source
 from webapp import create_app
@@ -88,6 +91,7 @@ def sent_arguments(response) -> MultiDict:
 
 
 WINDOW_REFUSAL = f"only the first {MAX_RESULT_WINDOW:,} results can be paged through"
+TOO_MANY_PERIODS = f"periods; the most is {MAX_BUCKETS:,}"
 SHORT_PREFIX_REFUSAL = "would match too many words: give at least"  # what counts as a letter is the analyzer's
 
 
@@ -100,6 +104,8 @@ def is_excused_refusal(response) -> bool:
     except QueryError:  # refused for a reason the schema does state: not this deviation
         return False
     refusal = html.unescape(response.content.decode("utf-8", "replace"))
+    if TOO_MANY_PERIODS in refusal:  # /api/histogram and /trends: interval and date range together
+        return True
     date_from, date_to = params.filters.date_from, params.filters.date_to
     if params.page * params.per_page > MAX_RESULT_WINDOW:
         return WINDOW_REFUSAL in refusal

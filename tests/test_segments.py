@@ -99,8 +99,9 @@ def test_a_lost_manifest_loses_no_article(tmp_path):
     reindex(index_dir, [a, b])
     store = IndexStore(index_dir)
     (index_dir / store.current_name() / "manifest.json").write_text("{damaged")
-    summary = reindex(index_dir, [a])
-    assert (summary.mode, summary.unchanged, summary.deleted, summary.articles) == ("unchanged", 20, 0, 40)
+    summary = reindex(index_dir, [a])  # nothing rewritten or dropped; the manifest is written anew
+    assert (summary.mode, summary.written, summary.unchanged, summary.deleted, summary.articles) == \
+        ("incremental", 0, 20, 0, 40)
     write_jsonl(tmp_path / "a" / "a.jsonl", many_records(41)[:20] + many_records(41)[40:])  # one more in a
     summary = reindex(index_dir, [a])
     assert (summary.added, summary.deleted, summary.articles) == (1, 0, 41)

@@ -7,6 +7,7 @@ Whoosh.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from werkzeug.routing import PathConverter
 from indexer import config as settings
 from indexer.errors import NewsindexError
 from indexer.search import warm
+from indexer.trends import MAX_QUERIES
 from indexer.store import LiveIndex
 
 from . import errors
@@ -37,6 +39,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 CORS_MAX_AGE_SECONDS = 600
+_Q_PARAMETER = re.compile(rb"(?:^|&)q=")  # comparisons carry several
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -49,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping({name.upper(): setting.value() for name, setting in settings.SETTINGS.items()})
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, DEBUG=False)  # FLASK_DEBUG must not turn it on
     app.config.update(config or {})
+    # room for the longest query; /api/histogram and /trends get it for each q, up to MAX_QUERIES
     app.config["MAX_URL_BYTES"] = app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
     app.json.sort_keys = False  # keep the documented field order
     # Article ids are file paths; "a//b" must reach the view as it is, not be redirected.
@@ -56,10 +60,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["article_id"] = ArticleIdConverter
     app.extensions[EXTENSION] = LiveIndex(app.config["INDEX"])
 
-    from . import api, pages
+    from . import api, compare, data, feeds, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix=api.PREFIX)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(data.bp, url_prefix=api.PREFIX)
+    app.register_blueprint(compare.bp)
     errors.register(app)
     app.before_request(_refuse_oversized_requests)
     app.after_request(_add_security_headers)
@@ -103,9 +110,12 @@ def _refuse_oversized_requests() -> None:
         abort(413, description=f"the request body is over {current_app.config['MAX_CONTENT_LENGTH'] // 1024} KB; "
                                f"this service only answers GET requests without a body")
     url_bytes = len(request.path.encode("utf-8", "surrogateescape")) + len(request.query_string)
-    if url_bytes > current_app.config["MAX_URL_BYTES"]:
+    queries = min(max(1, len(_Q_PARAMETER.findall(request.query_string))), MAX_QUERIES)
+    per_query = current_app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR
+    limit = current_app.config["MAX_URL_BYTES"] + (queries - 1) * per_query
+    if url_bytes > limit:
         abort(414, description=f"the address is {url_bytes:,} bytes long; the limit is "
-                               f"{current_app.config['MAX_URL_BYTES']:,}: shorten the query")
+                               f"{limit:,}: shorten the query")
 
 
 def _add_security_headers(response):

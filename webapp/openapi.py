@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import indexer
+from indexer.exports import FIELDS, FORMATS, HIT_FIELDS
+from indexer.feeds import FEED_ENTRIES
 from indexer.search import MAX_RESULT_WINDOW, MIN_PREFIX_CHARS, SORTS
+from indexer.trends import AUTO, INTERVALS, MAX_BUCKETS, MAX_QUERIES
 
+from .compare import MAX_SERIES, NORMALISE_ON
 from .params import DATE_PATTERN, DEFAULT_SORT, MAX_PAGE
 
 JSON = "application/json"
@@ -47,21 +51,77 @@ def openapi_document(config: Mapping) -> dict:
                 "`{\"error\": {\"code\", \"message\"}}` under /api/ (405 with an `Allow` header for "
                 "other methods). Article ids are relative file paths and may contain `/`."),
         },
-        "tags": [{"name": "api", "description": "JSON"},
+        "tags": [{"name": "api", "description": "JSON, and exports as CSV or JSON Lines"},
+                 {"name": "feeds", "description": "Atom 1.0 feeds of searches"},
                  {"name": "pages", "description": "The web site (HTML, works without JavaScript)"}],
-        "paths": {**_api_paths(), **_page_paths()},
+        "paths": {**_api_paths(config), **_page_paths()},
         "components": {
             "parameters": _parameters(config),
             "schemas": _schemas(config),
-            "responses": {RESPONSE_NAMES[status]: _json_response(text, "Error")
-                          for status, text in ERROR_STATUSES.items()},
+            "responses": {**{RESPONSE_NAMES[status]: _json_response(text, "Error")
+                             for status, text in ERROR_STATUSES.items()},
+                          "NotModified": {"description": NOT_MODIFIED, "headers": VALIDATOR_HEADERS}},
         },
     }
 
 
-def _api_paths() -> dict:
+NOT_MODIFIED = ("Not Modified: the client's copy (If-None-Match, or else If-Modified-Since) is still "
+                "current; nothing was searched. It stays current until a reindex changes the index.")
+VALIDATOR_HEADERS = {
+    "ETag": {"description": "Names this answer from this state of the index.", "schema": {"type": "string"}},
+    "Last-Modified": {"description": "When the live index was built.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "no-cache: keep it, but ask again (a 304 is cheap).",
+                      "schema": {"type": "string"}},
+}
+EXPORT_HEADERS = {
+    **VALIDATOR_HEADERS,
+    "X-Total-Count": {"description": "Every article the search matches.", "schema": {"type": "integer"}},
+    "X-Export-Count": {"description": "The articles in this file.", "schema": {"type": "integer"}},
+    "X-Export-Truncated": {"description": "true when the file holds fewer than X-Total-Count.",
+                           "schema": {"type": "string", "enum": ["true", "false"]}},
+    "X-Export-Notice": {"description": "Only when truncated: why, and what to do.", "schema": {"type": "string"}},
+    "Content-Disposition": {"description": "attachment; filename=newsindex-QUERY.csv (or .jsonl).",
+                            "schema": {"type": "string"}},
+}
+CSV, JSONL, ATOM = "text/csv", "application/x-ndjson", "application/atom+xml"
+
+
+def _api_paths(config: Mapping) -> dict:
     search_params = ["q", "page", "per_page", "sort", "source", "from", "to"]
     return {
+        "/api/export": {"get": {
+            "operationId": "exportMatches", "tags": ["api"], "summary": "Every matching article, as a file",
+            "description": (
+                "Every article the search matches (not one page), in the order of `sort`, streamed as CSV "
+                "(RFC 4180, a header row, CRLF line ends, UTF-8; cells starting with = + - @, a tab or a "
+                "carriage return are prefixed with ' against formula injection) or JSON Lines (one JSON "
+                "object per line, the fields of a search hit). At most "
+                f"{config['EXPORT_LIMIT']:,} articles (NEWSINDEX_EXPORT_LIMIT): the headers say how many "
+                "matched and how many the file holds. `from` after `to` is a 400."),
+            "parameters": [_ref("parameters", p) for p in
+                           ["q", "sort", "source", "from", "to", "format", "fields", "with_body", "bom", "limit"]],
+            "responses": {
+                "200": {"description": "The file (an attachment).", "headers": EXPORT_HEADERS,
+                        "content": {CSV: {"schema": {"type": "string"}}, JSONL: {"schema": {"type": "string"}}}},
+                "304": _ref("responses", "NotModified"),
+                **{status: _ref("responses", RESPONSE_NAMES[status]) for status in ["400", "413", "414", "500", "503"]},
+            }}},
+        "/api/histogram": {"get": {
+            "operationId": "histogram", "tags": ["api"], "summary": "Matching articles over time",
+            "description": (
+                "For each `q` (repeat it to compare, up to "
+                f"{MAX_QUERIES}), the articles it matches per period, in UTC: every period from the `from` "
+                "date (or the first dated match) to the `to` date (or the last), empty ones as 0. "
+                "`per_1000` divides by `articles`, every article of the period under the same filters. "
+                "Undated articles are in no period: `sum(counts) + undated = total`. `from` after `to` is a "
+                f"400, and so is an interval that would make more than {MAX_BUCKETS:,} periods."),
+            "parameters": [_ref("parameters", p) for p in ["queries", "interval", "source", "from", "to"]],
+            "responses": {
+                "200": {"description": "OK", "headers": VALIDATOR_HEADERS,
+                        "content": {JSON: {"schema": _ref("schemas", "Histogram")}}},
+                "304": _ref("responses", "NotModified"),
+                **{status: _ref("responses", RESPONSE_NAMES[status]) for status in ["400", "413", "414", "500", "503"]},
+            }}},
         "/api/search": {"get": _operation(
             "searchArticles", "Search the archive",
             "Ranked, highlighted results with facets. `page` × `per_page` may not exceed "
@@ -93,6 +153,25 @@ def _page_paths() -> dict:
         "/articles/{id}": {"get": _page("articlePage", "One article with related articles",
                                         ["id", "highlight"], ["400", "404", *html_errors])},
         "/help": {"get": _page("helpPage", "How to write queries", [], ["413", "414", "500"])},
+        "/trends": {"get": _page("comparePage", "Compare over time: up to five searches as lines on one chart",
+                                 ["compare_queries", "interval", "normalize", "source", "from", "to"],
+                                 ["400", *html_errors])},
+        "/search.atom": {"get": {
+            "operationId": "searchFeed", "tags": ["feeds"], "summary": "A search as an Atom feed",
+            "description": (
+                f"The {FEED_ENTRIES} newest matches by when newsindex first indexed them (an update keeps "
+                "an article's place and entry id), as Atom 1.0 (RFC 4287) with OpenSearch totals. The same "
+                "parameters as the results page; page, per_page and sort do not change a feed. `from` "
+                "after `to` is a 400."),
+            "parameters": [_ref("parameters", p) for p in ["q", "source", "from", "to"]],
+            "responses": {
+                "200": {"description": "The feed", "headers": VALIDATOR_HEADERS,
+                        "content": {ATOM: {"schema": {"type": "string"}}}},
+                "304": _ref("responses", "NotModified"),
+                **{status: {"description": f"An error page in the site's layout (HTTP {status})",
+                            "content": {HTML: {"schema": {"type": "string"}}}}
+                   for status in ["400", "413", "414", "500", "503"]},
+            }}},
     }
 
 
@@ -147,6 +226,34 @@ def _parameters(config: Mapping) -> dict:
                  "description": "Published on or after this day, month (its first day) or year (UTC)."},
         "to": {"name": "to", "in": "query", "schema": date,
                "description": "Published on or before this day, month (its last day) or year (UTC)."},
+        "queries": {"name": "q", "in": "query", "style": "form", "explode": True,
+                    "schema": {"type": "array", "items": query, "maxItems": MAX_QUERIES},
+                    "description": "The queries to count, one series each (repeat q); none or an empty one: "
+                                   "every article the filters allow."},
+        "compare_queries": {"name": "q", "in": "query", "style": "form", "explode": True,
+                            "schema": {"type": "array", "items": query, "maxItems": MAX_SERIES},
+                            "description": f"Up to {MAX_SERIES} searches (repeat q); empty ones are left out."},
+        "interval": {"name": "interval", "in": "query",
+                     "schema": {"type": "string", "enum": [AUTO, *INTERVALS], "default": AUTO},
+                     "description": "Length of a period: auto picks the finest with at most 120 periods; "
+                                    "weeks are ISO weeks (Monday to Sunday, keyed 2024-W09)."},
+        "normalize": {"name": "normalize", "in": "query", "schema": {"type": "string", "enum": [NORMALISE_ON]},
+                      "description": "Draw articles per 1,000 articles of the period instead of counts."},
+        "format": {"name": "format", "in": "query",
+                   "schema": {"type": "string", "enum": list(FORMATS), "default": "csv"},
+                   "description": "csv (text/csv) or jsonl (application/x-ndjson)."},
+        "fields": {"name": "fields", "in": "query", "style": "form", "explode": False,
+                   "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(FIELDS)}},
+                   "description": "Columns, comma-separated, in this order. Default: "
+                                  f"{','.join(HIT_FIELDS)}; also snippet (plain text) and body."},
+        "with_body": {"name": "with_body", "in": "query", "schema": {"type": "boolean", "default": False},
+                      "description": "Add the whole text (body) after the other fields."},
+        "bom": {"name": "bom", "in": "query", "schema": {"type": "boolean", "default": False},
+                "description": "Start a CSV file with a UTF-8 byte-order mark, which Excel needs to read "
+                               "UTF-8 (JSON Lines never has one)."},
+        "limit": {"name": "limit", "in": "query",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": config["EXPORT_LIMIT"]},
+                  "description": "At most this many articles (default and largest: NEWSINDEX_EXPORT_LIMIT)."},
         "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
                "description": "The article's id: the id given in its source file, or the file's path relative "
                               "to the source folder. Slashes may be sent as they are or as %2F; an id ending "
@@ -170,6 +277,10 @@ def _schemas(config: Mapping) -> dict:
             "score": {"type": "number"},
             "title_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
             "snippet_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
+            "first_seen": {**NULLABLE_DATETIME,
+                           "description": "When newsindex first indexed the article (an update keeps it)."},
+            "last_changed": {**NULLABLE_DATETIME,
+                             "description": "When the article's indexed content last changed."},
         }),
         "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
         "Facets": _object({
@@ -208,6 +319,23 @@ def _schemas(config: Mapping) -> dict:
             "analyzer_version": {"type": "integer"}, "built": NULLABLE_STRING,
         }),
         "OpenAPIDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
+        "Histogram": _object({
+            "interval": {"type": "string", "enum": list(INTERVALS)},
+            "buckets": {"type": "array", "maxItems": MAX_BUCKETS, "items": _object({
+                "key": {"type": "string", "description": "1987, 1987-03, 1987-W09 or 1987-03-02"},
+                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}})},
+            "articles": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                         "description": "Every article of each period under the filters."},
+            "series": {"type": "array", "minItems": 1, "maxItems": MAX_QUERIES, "items": _object({
+                "query": {"type": "string"},
+                "total": {"type": "integer", "minimum": 0},
+                "undated": {"type": "integer", "minimum": 0},
+                "counts": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "per_1000": {"type": "array", "items": {"type": ["number", "null"], "minimum": 0},
+                             "description": "null where the period has no article at all."},
+                "notices": {"type": "array", "items": {"type": "string"}},
+            })},
+        }),
     }
 
 

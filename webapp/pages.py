@@ -8,6 +8,7 @@ from indexer.search import QueryError, get_article, index_info, related
 from . import live_index, present
 from .chart import timeline
 from .errors import article_not_found
+from .feeds import feed_args
 from .params import DATE_PATTERN, SearchParams, highlight_query, parse_search_args
 
 bp = Blueprint("pages", __name__)
@@ -57,6 +58,26 @@ def search_url(params: SearchParams, **changes) -> str:
 @bp.app_context_processor
 def page_constants() -> dict:
     return {"DATE_PATTERN": DATE_PATTERN.strip("^$")}
+
+
+@bp.app_template_global()
+def feed_url(params: SearchParams) -> str:
+    """This search's Atom feed ("Follow this search")."""
+    return url_for("feeds.search_feed", **feed_args(params))
+
+
+@bp.app_template_global()
+def export_url(params: SearchParams, file_format: str) -> str:
+    """Every result as a file, in the page's order; CSV with a byte-order mark, for spreadsheets."""
+    extra = {"bom": "true"} if file_format == "csv" else {}
+    sort = params.sort if params.sort != "relevance" else None
+    return url_for("data.export_matches", **feed_args(params), sort=sort, format=file_format, **extra)
+
+
+@bp.app_template_global()
+def compare_url(params: SearchParams) -> str:
+    """This search on the "Compare over time" page."""
+    return url_for("compare.trends", **feed_args(params))
 
 
 for _filter in (present.number, present.long_date, present.iso_date, present.paragraphs, present.message,

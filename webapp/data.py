@@ -1,0 +1,78 @@
+"""GET /api/export and GET /api/histogram: every match as a file, and counts over time."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
+
+from indexer.exports import FORMATS, export
+from indexer.search import QueryError
+from indexer.trends import AUTO, INTERVALS, histogram as count_over_time
+
+from . import live_index
+from .caching import current_state, etag_for, not_modified, with_validators
+from .params import _choice, _whole_number, parse_search_args
+
+bp = Blueprint("data", __name__)
+DEFAULT_FORMAT = "csv"
+BOOLEANS = {"true": True, "false": False}
+EXPORT_HEADERS = ("X-Total-Count", "X-Export-Count", "X-Export-Truncated", "X-Export-Notice")
+
+
+@bp.get("/export")
+def export_matches():
+    """Every match (up to NEWSINDEX_EXPORT_LIMIT) as CSV or JSON Lines, streamed.
+
+    The counts are in the headers, which come before the rows: ``X-Total-Count`` (matches),
+    ``X-Export-Count`` (rows in this file), ``X-Export-Truncated`` and, when cut off,
+    ``X-Export-Notice`` saying why and what to do.
+    """
+    params = parse_search_args(request.args, current_app.config)
+    file_format = _choice(request.args, "format", DEFAULT_FORMAT, FORMATS)
+    fields = ",".join(request.args.getlist("fields")) if "fields" in request.args else None
+    with_body, bom = flag(request.args, "with_body"), flag(request.args, "bom")
+    limit = (_whole_number(request.args, "limit", 1, 1, current_app.config["EXPORT_LIMIT"])
+             if "limit" in request.args else None)
+    generation, built = current_state()
+    unchanged = not_modified(etag_for(generation, built), built)
+    if unchanged is not None:
+        return unchanged
+    prepared = export(live_index(), params.query, params.filters, params.sort, format=file_format,
+                      fields=fields, with_body=with_body, bom=bom, limit=limit)
+    response = Response(prepared.chunks(), content_type=prepared.media_type)
+    response.headers.set("Content-Disposition", "attachment", filename=prepared.filename())
+    response.headers["X-Total-Count"] = str(prepared.total)
+    response.headers["X-Export-Count"] = str(prepared.count)
+    response.headers["X-Export-Truncated"] = "true" if prepared.truncated else "false"
+    if prepared.truncated:
+        response.headers["X-Export-Notice"] = prepared.notice()
+    response.headers["Access-Control-Expose-Headers"] = ", ".join((*EXPORT_HEADERS, "Content-Disposition"))
+    generation, built = prepared.matches.generation, prepared.matches.built
+    return with_validators(response, etag_for(generation, built), built)
+
+
+@bp.get("/histogram")
+def histogram():
+    """Matching articles per period for one or more queries (repeat q), with the same filters as search."""
+    params = parse_search_args(request.args, current_app.config)
+    queries = request.args.getlist("q") or [""]
+    for query in queries:
+        parse_search_args(MultiDict({"q": query}), current_app.config)  # the same length check
+    interval = _choice(request.args, "interval", AUTO, (AUTO, *INTERVALS))
+    generation, built = current_state()
+    unchanged = not_modified(etag_for(generation, built), built)
+    if unchanged is not None:
+        return unchanged
+    result = count_over_time(live_index(), queries, interval, params.filters)
+    return with_validators(jsonify(result.to_dict()), etag_for(result.generation, result.built), result.built)
+
+
+def flag(args: Mapping, name: str) -> bool:
+    """A boolean parameter: true or false (missing: false)."""
+    raw = args.get(name)
+    if raw is None:
+        return False
+    if raw not in BOOLEANS:
+        raise QueryError(f"{name} must be true or false (got {raw[:20]!r})", name)
+    return BOOLEANS[raw]
