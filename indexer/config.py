@@ -50,6 +50,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
                                 "three or more words), on (every plain-word query) or off.", str),
     Setting("language", "en", "Language of articles that do not state theirs and are too short (or too "
                               "mixed) to detect: an ISO 639-1 code such as en, de or fr.", str),
+    Setting("max_query_terms", 1024, "Most words one search may look up, prefix expansions and OR-ed "
+                                     "alternatives included (over it: a 400 saying what to narrow).", int),
+    Setting("max_query_postings", 50_000_000, "Most postings one search may read (about 0.5 s of work "
+                                              "on one core; over it: a 400 saying what to narrow).", int),
+    Setting("query_timeout_ms", 2000, "A search still running after this long stops evaluating its "
+                                      "remaining alternatives and answers with partial results.", int),
     Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int),
     Setting("export_limit", 100_000, "Most articles one export (CSV or JSON Lines) writes; a search "
                                      "matching more is cut off there, with a notice.", int),

@@ -46,6 +46,18 @@ class Postings:
 EMPTY = Postings(_EMPTY_DOCS, _EMPTY_TFS)
 
 
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values two ascending arrays share (binary search of the smaller in the larger:
+    numpy's intersect1d sorts both, ~30x slower on the long lists of common words)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a) or not len(b):
+        return a[:0]
+    idx = np.searchsorted(b, a)
+    idx[idx == len(b)] = len(b) - 1
+    return a[b[idx] == a]
+
+
 def count_common(a: np.ndarray, b: np.ndarray) -> int:
     """How many values two ascending arrays share (the smaller searched in the larger)."""
     if len(a) > len(b):

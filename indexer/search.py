@@ -25,7 +25,7 @@ import numpy as np
 
 from . import config
 from .analysis import fold, query_terms
-from .engine import TEXT_FIELDS, Corpus
+from .engine import TEXT_FIELDS, Corpus, intersect_sorted
 from .errors import NewsindexError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from .schema import published_from_stored
@@ -109,6 +109,7 @@ class SearchResults:
     corrected_from: str | None = None  # set when nothing matched and the suggestion was searched
     notices: list[str] = field(default_factory=list)
     parsed: str = ""
+    partial: bool = False  # the search ran out of time: some alternatives were not evaluated
 
     @property
     def pages(self) -> int:
@@ -124,7 +125,7 @@ class SearchResults:
             "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                        for name, values in self.facets.items()},
             "suggestion": self.suggestion, "corrected_from": self.corrected_from,
-            "notices": self.notices,
+            "notices": self.notices, "partial": self.partial,
         }
 
 
@@ -210,10 +211,15 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
         raise QueryError(f"the query is {len(text):,} characters long; the limit is "
                          f"{limit:,}: shorten it", "q")
     parsed = parse(text) if syntax == "full" else _plain(text)
-    result = _Evaluator(corpus).run(parsed, filters, feedback)
+    budget = _Budget(started)
+    result = _Evaluator(corpus, budget).run(parsed, filters, feedback)
     notices = list(parsed.notices) + result.notices
+    if budget.partial:
+        notices.append(f"the search took longer than {config.get('query_timeout_ms') / 1000:g} s and "
+                       f"stopped early: these results are partial; narrow the query")
     suggestion = corrected_from = None
-    if suggest and text and (result.total < SUGGEST_BELOW or _has_unknown_word(corpus, parsed)):
+    if suggest and text and not budget.partial and \
+            (result.total < SUGGEST_BELOW or _has_unknown_word(corpus, parsed)):
         suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
         if suggestion and result.total == 0:
             corrected = _Evaluator(corpus).run(parse(suggestion), filters, feedback)
@@ -225,7 +231,8 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
     return SearchResults(query=text, total=result.total, page=page, per_page=per_page, sort=sort,
                          took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
                          facets=facets, suggestion=suggestion, corrected_from=corrected_from,
-                         notices=notices, parsed=str(parsed) if syntax == "full" else text)
+                         notices=notices, parsed=str(parsed) if syntax == "full" else text,
+                         partial=budget.partial)
 
 
 def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: int = 1000,
@@ -373,9 +380,45 @@ def _is_filter(node) -> bool:
     return isinstance(node, (Word, Phrase)) and node.field in ("source", "published")
 
 
+class _Budget:
+    """The cost ceiling of one search: words looked up, postings read, time.
+
+    As Elasticsearch bounds clauses (``max_clause_count``) and time (``timeout``,
+    answered with ``timed_out``): a query that would look up or read too much is
+    refused with a message saying what to narrow; one still running at the
+    deadline stops evaluating its remaining alternatives and is flagged partial.
+    """
+
+    def __init__(self, started: float | None = None):
+        self.max_terms = config.get("max_query_terms")
+        self.max_postings = config.get("max_query_postings")
+        self.deadline = (started or time.perf_counter()) + config.get("query_timeout_ms") / 1000
+        self.terms = 0
+        self.postings = 0
+        self.partial = False
+
+    def spend(self, terms: int, postings: int = 0) -> None:
+        self.terms += terms
+        self.postings += postings
+        if self.terms > self.max_terms:
+            raise QueryError(f"the query asks for {self.terms:,}+ words (each prefix* expands to up to "
+                             f"{MAX_PREFIX_TERMS}; OR-ed alternatives count too), more than the "
+                             f"{self.max_terms:,} one search may use: use fewer or longer prefixes or "
+                             f"fewer alternatives", "q")
+        if self.postings > self.max_postings:
+            raise QueryError(f"the query would read more than {self.max_postings:,} postings (very common "
+                             f"words in many alternatives): use fewer or rarer words", "q")
+
+    def expired(self) -> bool:
+        if time.perf_counter() > self.deadline:
+            self.partial = True
+        return self.partial
+
+
 class _Evaluator:
-    def __init__(self, corpus: Corpus):
+    def __init__(self, corpus: Corpus, budget: _Budget | None = None):
         self.c = corpus
+        self.budget = budget or _Budget()
         self.n = corpus.size
         self.notices: list[str] = []
         self.ignored: list[str] = []
@@ -399,7 +442,7 @@ class _Evaluator:
             mask, scores = evaluated
         mask = mask & self.c.live
         use_feedback = self._use_feedback(parsed, feedback)
-        if use_feedback and mask.any():
+        if use_feedback and mask.any() and not self.budget.expired():
             scores = self._rm3(mask, scores)
         source_mask, date_mask, author_mask = self._filter_masks(filters)
         facet_masks = {"source": mask & date_mask & author_mask,
@@ -426,6 +469,8 @@ class _Evaluator:
         must, should, must_not = [], [], []
         content_must = False  # a required phrase or word; filters (source:, published:) are not
         for clause in clauses:
+            if clause.occur == "should" and (must or should) and self.budget.expired():
+                continue  # out of time: the alternatives not evaluated yet are dropped (partial)
             value = self._node(clause.node, top and clause.occur == "should")
             if value is None:
                 continue
@@ -458,7 +503,13 @@ class _Evaluator:
         if isinstance(node, Phrase):
             return self._phrase(node)
         if isinstance(node, AnyOf):
-            parts = [v for v in (self._node(o) for o in node.options) if v is not None]
+            parts = []
+            for option in node.options:
+                if parts and self.budget.expired():
+                    break  # out of time: the remaining alternatives are dropped (partial)
+                value = self._node(option)
+                if value is not None:
+                    parts.append(value)
             if not parts:
                 return None
             mask = np.zeros(self.n, dtype=bool)
@@ -505,6 +556,7 @@ class _Evaluator:
 
     def _term(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0):
         docs, scores = self.c.term_scores(term, fields, weight)
+        self.budget.spend(1, len(docs))
         mask = np.zeros(self.n, dtype=bool)
         mask[docs] = True
         dense = np.zeros(self.n, dtype=np.float32)
@@ -533,7 +585,8 @@ class _Evaluator:
             candidates = None
             for term, _ in pattern:
                 docs = self.c.postings(f, term).docs
-                candidates = docs if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+                self.budget.spend(0, len(docs))
+                candidates = docs if candidates is None else intersect_sorted(candidates, docs)
                 if len(candidates) == 0:
                     break
             if candidates is None or len(candidates) == 0:
@@ -573,11 +626,15 @@ class _Evaluator:
             self.notices.append(f"“{node.text}*” matches {expansions:,} words; searched the "
                                 f"{MAX_PREFIX_TERMS} most common")
             terms = terms[:MAX_PREFIX_TERMS]
+        self.budget.spend(len(terms))  # checked before reading any posting
         mask = np.zeros(self.n, dtype=bool)
         scores = np.zeros(self.n, dtype=np.float32)
-        for term in terms:
+        for number, term in enumerate(terms):
+            if number and self.budget.expired():
+                break  # out of time: the rarer expansions are dropped (partial)
             self.terms.add(term)
             docs, s = self.c.term_scores(term, fields)
+            self.budget.spend(0, len(docs))
             mask[docs] = True
             scores[docs] = np.maximum(scores[docs], s)
         return mask, scores

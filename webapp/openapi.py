@@ -304,6 +304,10 @@ def _schemas(config: Mapping) -> dict:
                                "description": "Set when nothing matched `query` and `suggestion` was searched."},
             "notices": {"type": "array", "items": {"type": "string"},
                         "description": "What the search did with the query, for a person."},
+            "partial": {"type": "boolean",
+                        "description": "True when the search ran out of time (NEWSINDEX_QUERY_TIMEOUT_MS) and "
+                                       "some alternatives were not evaluated: the results are incomplete "
+                                       "(as Elasticsearch's `timed_out`)."},
         }),
         "Article": _object({
             "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
