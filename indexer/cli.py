@@ -122,6 +122,30 @@ def optimize(index_dir, wait, quiet):
 
 
 @cli.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@index_option
+@click.option("--wait", is_flag=True, help="If a reindex or publish holds a lock, wait for it instead of failing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def publish(dest, index_dir, wait, as_json):
+    """Copy the live index to DEST (a read replica) and switch DEST to it.
+
+    Files DEST already holds are linked, not copied; DEST switches only once
+    the copy is complete, and servers on DEST keep answering throughout.
+    """
+    from .replicate import publish as run_publish
+
+    summary = run_publish(index_dir, dest, wait=wait)
+    if as_json:
+        click.echo(json.dumps({**summary.as_dict(), "index": str(index_dir), "dest": str(dest)}))
+    elif summary.unchanged:
+        click.echo(f"{dest} already serves {summary.generation}.")
+    else:
+        click.echo(f"Published {index_dir} ({summary.generation}) to {dest}: copied {summary.copied_files} "
+                   f"files ({summary.copied_bytes / 1e6:,.1f} MB), linked {summary.linked_files}; "
+                   f"{summary.seconds:.1f} s")
+
+
+@cli.command()
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(index_dir, as_json):

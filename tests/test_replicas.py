@@ -1,0 +1,93 @@
+"""Read replicas: `newsindex publish` copies the new generation first and CURRENT last.
+
+Two real servers on loopback: one serves the primary index, one a replica that
+the primary is published to while clients keep querying it. The replica must
+answer every request (no error, never a mix of states) and show new articles
+within a second of the switch.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from indexer.ingest import reindex
+from indexer.replicate import publish
+from indexer.store import IndexStore, LiveIndex
+from tests.conftest import SAMPLE, run_cli, write_jsonl
+from tests.servers import Server, fetch
+
+pytestmark = pytest.mark.slow
+
+MARKER = "zyzzyva"
+
+
+def test_publish_links_what_the_replica_has_and_switches_last(tmp_path):
+    source = write_jsonl(tmp_path / "feed" / "day1.jsonl",
+                         [{"id": "n1", "title": "First", "body": "The first article."}]).parent
+    primary, replica = tmp_path / "primary", tmp_path / "replica"
+    reindex(primary, [SAMPLE, source])
+    first = publish(primary, replica)
+    assert first.copied_files > 0 and first.linked_files == 0
+    old_files = {name for seg in LiveIndex(primary).current().segments for name in seg.files}
+    assert IndexStore(replica).current_name() == IndexStore(primary).current_name()
+    assert publish(primary, replica).unchanged
+    write_jsonl(source / "day2.jsonl", [{"id": "n2", "title": "Second", "body": "A second article."}])
+    reindex(primary, [SAMPLE, source])
+    second = publish(primary, replica)
+    # only the new segment and the per-generation files travel; the old segment's files are linked
+    new_files = {name for seg in LiveIndex(primary).current().segments for name in seg.files} - old_files
+    per_generation = ["_MAIN_2.toc", "columns.news", "manifest.json", "newsindex.json"]
+    assert (second.linked_files, second.copied_files) == (len(old_files), len(new_files) + len(per_generation))
+    assert LiveIndex(replica).current().corpus.document_number("n2") is not None
+    assert len(IndexStore(replica).generations()) == 2  # the live one and the one before
+    result = run_cli("publish", "--index", str(primary), str(replica))
+    assert result.returncode == 0 and "already serves" in result.stdout
+
+
+def test_a_replica_follows_its_primary_under_load(tmp_path):
+    source = tmp_path / "feed"
+    write_jsonl(source / "day1.jsonl", [{"id": "n1", "title": "Opening", "body": "Nothing special."}])
+    primary, replica = tmp_path / "primary", tmp_path / "replica"
+    reindex(primary, [SAMPLE, source])
+    publish(primary, replica)
+    errors: list[str] = []
+    seen_at: list[float] = []
+    stop = threading.Event()
+
+    def client(url: str) -> None:
+        query = urllib.parse.urlencode({"q": MARKER})
+        while not stop.is_set():
+            try:
+                reply = fetch(f"{url}api/search?{query}")
+                if reply.status != 200:
+                    errors.append(f"{reply.status} {reply.text[:200]}")
+                elif reply.json()["total"] and not seen_at:
+                    seen_at.append(time.monotonic())
+            except OSError as exc:
+                errors.append(repr(exc))
+
+    with Server(primary, workers=1) as main_server, Server(replica, workers=2) as replica_server:
+        threads = [threading.Thread(target=client, args=(replica_server.url,), daemon=True) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(0.5)
+            write_jsonl(source / "day2.jsonl", [{"id": "n2", "title": f"The {MARKER} returns",
+                                                 "body": f"A {MARKER} was seen again."}])
+            reindex(primary, [SAMPLE, source])
+            assert fetch(f"{main_server.url}api/search?q={MARKER}").json()["total"] == 1
+            publish(primary, replica)
+            switched = time.monotonic()
+            deadline = switched + 5
+            while not seen_at and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # more load on the new state
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+    assert not errors, errors[:5]
+    assert seen_at and seen_at[0] - switched < 1.0
