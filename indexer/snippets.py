@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
-from .analysis import WORD_RE, rules, word_analyzer
+from .analysis import WORD_RE, fold, rules, word_analyzer
 from .analysis.sentences import sentence_spans
 
 FRAGMENTS = 3
@@ -44,8 +46,10 @@ def find_spans(text: str, spec: MatchSpec, lang: str = "en") -> list[tuple[int, 
     """Character spans of matches in ``text`` analysed in ``lang``, merged, in order; key names
     what matched (for scoring).
 
-    The hot path of every results page: one regex pass, a cached analysis per
-    word, and objects only for the words that match.
+    The hot path of every results page. In Latin-script text (nearly every
+    news article) a regex finds the few words that could match — stems keep
+    their first letters — and only those are analysed; positions for phrases
+    come from one ``split`` of the text. Other scripts are analysed word by word.
     """
     if not spec or not text:
         return []
@@ -54,8 +58,11 @@ def find_spans(text: str, spec: MatchSpec, lang: str = "en") -> list[tuple[int, 
     prefixes = _possible_prefixes(terms | phrase_terms)
     lang_rules = rules(lang)
     analyze_word = word_analyzer(lang)
-    if not spec.phrases and text.isascii() and lang_rules.word_re is WORD_RE:
-        return _merge(_term_spans(text, terms, prefixes, analyze_word))
+    if lang_rules.word_re is WORD_RE and (text.isascii() or not _NON_LATIN.search(text)):
+        shadow = text if text.isascii() else text.translate(_FOLD_LATIN)
+        if not spec.phrases:
+            return _merge(_term_spans(text, shadow, terms, prefixes, analyze_word))
+        return _merge(_latin_spans(text, shadow, spec, terms, phrase_terms, prefixes, analyze_word))
     spans: list[tuple[int, int, str]] = []
     at: dict[tuple[int, str], tuple[int, int]] = {}
     pos = 0
@@ -71,6 +78,13 @@ def find_spans(text: str, spec: MatchSpec, lang: str = "en") -> list[tuple[int, 
             if e.term in phrase_terms and not e.joined:
                 at[(pos + e.offset, e.term)] = (m.start() + e.start, m.start() + e.end)
         pos += analysis.width
+    spans.extend(_phrase_spans(spec, at))
+    return _merge(spans)
+
+
+def _phrase_spans(spec: MatchSpec, at: dict) -> list[tuple[int, int, str]]:
+    """Whole phrases, from where each phrase term occurs: (position, term) -> character span."""
+    spans = []
     for phrase in spec.phrases:
         (first, _), rest = phrase[0], phrase[1:]
         for (p, term), (start, end) in list(at.items()):
@@ -84,16 +98,48 @@ def find_spans(text: str, spec: MatchSpec, lang: str = "en") -> list[tuple[int, 
                 last_end = max(last_end, found[1])
             else:
                 spans.append((start, last_end, " ".join(t for t, _ in phrase)))
-    return _merge(spans)
+    return spans
 
 
-def _term_spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...],
-                analyze_word) -> list[tuple[int, int, str]]:
-    """Spans of ``terms`` in ASCII text without phrases: no positions needed, so a regex
-    finds the few words that could match and only those are analysed (languages that
-    tokenise with WORD_RE: English, and the Latin words of Chinese, Japanese, Korean)."""
+def _latin_spans(text: str, shadow: str, spec: MatchSpec, terms, phrase_terms, prefixes,
+                 analyze_word) -> list[tuple[int, int, str]]:
+    """Terms and phrases in Latin-script text, analysing only the words that could match.
+
+    A word's position is its index plus the extra positions of the hyphenated
+    words before it (``cease-fire`` takes two), exactly as the index counted.
+    """
+    parts = _WORD_SPLIT.split(text)  # gap, word, gap, word, ..., gap
+    words = parts[1::2]
+    ends = list(accumulate(map(len, parts)))
+    starts = ends[0::2][:len(words)]  # a word starts where the gap before it ends
+    extra_at, extra = [], [0]  # hyphenated words: index, and positions added by all up to it
+    for m in _HYPHENATED.finditer(text):
+        k = bisect_right(starts, m.start()) - 1
+        if not extra_at or extra_at[-1] != k:
+            extra_at.append(k)
+            extra.append(extra[-1] + analyze_word(words[k]).width - 1)
+    candidates = sorted({bisect_right(starts, m.start()) - 1 for m in _candidates(prefixes).finditer(shadow)})
     spans: list[tuple[int, int, str]] = []
-    for m in _candidates(prefixes).finditer(text):
+    at: dict[tuple[int, str], tuple[int, int]] = {}
+    for k in candidates:
+        start = starts[k]
+        pos = k + extra[bisect_left(extra_at, k)]
+        for e in analyze_word(words[k]).emissions:
+            if e.term in terms:
+                spans.append((start + e.start, start + e.end, e.term))
+            if e.term in phrase_terms and not e.joined:
+                at[(pos + e.offset, e.term)] = (start + e.start, start + e.end)
+    spans.extend(_phrase_spans(spec, at))
+    return spans
+
+
+def _term_spans(text: str, shadow: str, terms: frozenset[str], prefixes: tuple[str, ...],
+                analyze_word) -> list[tuple[int, int, str]]:
+    """Spans of ``terms`` without phrases: no positions needed, so a regex finds the few words
+    that could match and only those are analysed (languages that tokenise with WORD_RE:
+    English, and the Latin words of Chinese, Japanese, Korean)."""
+    spans: list[tuple[int, int, str]] = []
+    for m in _candidates(prefixes).finditer(shadow):
         word = WORD_RE.match(text, m.start())
         if word is None:
             continue
@@ -101,6 +147,23 @@ def _term_spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...],
             if e.term in terms:
                 spans.append((word.start() + e.start, word.start() + e.end, e.term))
     return spans
+
+
+def _fold_table() -> dict[int, str]:
+    """Latin letters with accents -> the one letter they fold to, for regexes over a same-length
+    copy of the text (so "Éclair" is found by the prefix "ec")."""
+    table = {}
+    for code in range(0x80, 0x250):
+        folded = fold(chr(code))
+        if folded and folded != chr(code) and folded[0].isascii():
+            table[code] = folded[0]
+    return table
+
+
+_FOLD_LATIN = _fold_table()
+_NON_LATIN = re.compile(r"[^\W\x00-\u024f]")  # a letter or digit outside Latin script
+_WORD_SPLIT = re.compile(f"({WORD_RE.pattern})")
+_HYPHENATED = re.compile(r"\w[\-\u2010\u2011]\w")
 
 
 @lru_cache(maxsize=4096)

@@ -194,6 +194,27 @@ def test_english_sentences_are_punkt():
         ["Mr. Smith went to Washington.", "He arrived at 5 p.m. on Tuesday.", "It rained."]
 
 
+def test_english_punkt_with_stdlib_regexes_splits_exactly_as_nltk():
+    """The faster Punkt (NLTK's patterns compiled by `re`, not `regex` + timeouts) cuts real news
+    text exactly where stock NLTK Punkt does."""
+    import itertools
+    import json
+
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    from indexer.analysis.punkt import english_punkt
+    from tests.conftest import needs_shared
+
+    fast, stock = english_punkt(), PunktTokenizer("english")
+    assert type(fast._lang_vars).__name__ == "StdlibLanguageVars"  # the check at start-up passed
+    with open(needs_shared("export", "reuters", "docs.jsonl"), encoding="utf-8") as f:
+        texts = [json.loads(line)["body"] for line in itertools.islice(f, 1500)]
+    bbc = sorted(needs_shared("bbc-news", "business").glob("*.txt"))[:200]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in bbc]
+    for text in texts:
+        assert list(fast.span_tokenize(text)) == list(stock.span_tokenize(text))
+
+
 # ------------------------------------------------------------------ highlighting
 
 def spec_for(query: str, lang: str) -> MatchSpec:

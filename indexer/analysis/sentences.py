@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .punkt import english_punkt
+
 #: Languages that write ordinal numbers with a dot: "3. Oktober", "2. maailmansota".
 ORDINAL_DOT_LANGUAGES = frozenset("bs cs da de et fi fo hr hu is lb lv mk no pl sk sl sr tr".split())
 
@@ -64,16 +66,6 @@ _LAST_TOKEN = re.compile(r"(\S+)$")
 _SHORT_DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")  # z.B  u.a  f.eks  U.S
 
 
-@lru_cache(maxsize=1)
-def _punkt():
-    from . import nltk_data_path
-
-    nltk_data_path()
-    from nltk.tokenize.punkt import PunktTokenizer
-
-    return PunktTokenizer("english")
-
-
 def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``, whitespace between sentences left out.
 
@@ -81,7 +73,7 @@ def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
     :func:`rule_sentence_spans`.
     """
     if lang == "en":
-        return list(_punkt().span_tokenize(text))
+        return list(english_punkt().span_tokenize(text))
     return rule_sentence_spans(text, lang)
 
 

@@ -1,0 +1,92 @@
+"""NLTK's English Punkt, with its fixed regular expressions compiled by the standard ``re``.
+
+NLTK 3.9+ routes every regular expression through ``nltk.redos`` (the third-party
+``regex`` engine plus a wall-clock timeout), a defence against *caller-supplied*
+patterns. Punkt's own patterns are fixed and linear, and on snippets it made
+sentence detection ~3x slower, most of a results page's time. Punkt's
+documented extension points (its ``lang_vars`` and ``token_cls``) take the
+same patterns compiled with ``re``; the decisions, the model and the code are
+NLTK's.
+
+This module reaches into Punkt's class attributes, so it checks itself: the
+tokenizer must split a set of awkward sentences exactly as stock Punkt does,
+or stock Punkt is used.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_CHECK = ("Mr. Smith went to Washington, D.C. on Jan. 3. He met the U.S. envoy at 9 a.m. \"It was "
+          "fine,\" he said... Then he left! Was it 5.5 p.m.? No. The A.B.C. Corp. (est. 1901) agreed. "
+          "Dr. Jones, Ph.D., arrived at 10 o'clock. “Quoted.” Next sentence here.\n\nNew paragraph. "
+          "The end")
+
+
+@lru_cache(maxsize=1)
+def english_punkt():
+    """A Punkt sentence tokenizer for English (NLTK's shipped punkt_tab model)."""
+    from . import nltk_data_path
+
+    nltk_data_path()
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    stock = PunktTokenizer("english")
+    try:
+        fast = PunktTokenizer("english")
+        fast._lang_vars = _stdlib_lang_vars()
+        fast._Token = _stdlib_token()
+        if list(fast.span_tokenize(_CHECK)) == list(stock.span_tokenize(_CHECK)):
+            return fast
+    except Exception:  # noqa: BLE001 - an NLTK whose Punkt changed shape: use it as it is
+        pass
+    return stock
+
+
+def _stdlib_lang_vars():
+    from nltk.tokenize.punkt import PunktLanguageVars
+
+    class StdlibLanguageVars(PunktLanguageVars):
+        re_boundary_realignment = re.compile(PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE)
+
+        def _word_tokenizer_re(self):
+            try:
+                return self._re_word_tokenizer
+            except AttributeError:
+                self._re_word_tokenizer = re.compile(
+                    self._word_tokenize_fmt % {"NonWord": self._re_non_word_chars,
+                                               "MultiChar": self._re_multi_char_punct,
+                                               "WordStart": self._re_word_start},
+                    re.UNICODE | re.VERBOSE)
+                return self._re_word_tokenizer
+
+        def period_context_re(self):
+            try:
+                return self._re_period_context
+            except AttributeError:
+                self._re_period_context = re.compile(
+                    self._period_context_fmt % {"NonWord": self._re_non_word_chars,
+                                                "SentEndChars": self._re_sent_end_chars},
+                    re.UNICODE | re.VERBOSE)
+                return self._re_period_context
+
+    return StdlibLanguageVars()
+
+
+def _stdlib_token():
+    from nltk.tokenize.punkt import PunktToken
+
+    non_punct = re.compile(r"[^\W\d]", re.UNICODE)
+
+    class StdlibToken(PunktToken):
+        __slots__ = ()
+        _RE_ELLIPSIS = re.compile(r"\.\.+$")
+        _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
+        _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
+        _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
+
+        @property
+        def is_non_punct(self):
+            return non_punct.search(self.type)
+
+    return StdlibToken
