@@ -55,7 +55,7 @@ class IndexedArticles:
         self.corpus = corpus
         self._table: dict[str, int] | None = None
         self._lookups = 0
-        self._files = [data.meta["files"] for data in corpus.datas] if corpus else []
+        self._files = [data.files for data in corpus.datas] if corpus else []
 
     def __len__(self) -> int:
         return self.corpus.count if self.corpus else 0

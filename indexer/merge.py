@@ -23,7 +23,8 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment
-from .segment import SPELL_FIELDS, SegmentData, invert_field, segment_filename, stored_sections, write_segment
+from .segment import (SPELL_FIELDS, SegmentData, files_section, invert_field, segment_filename,
+                      stored_sections, write_segment)
 from .writer import _doc_term_index, _new_segid, _write_whoosh_column
 
 MERGE_FACTOR = 10  # segments of a tier merged together
@@ -114,7 +115,7 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
     source_codes, file_codes = [], []
     for data, live in zip(datas, keep):
         smap = np.array([sources.setdefault(s, len(sources)) for s in data.meta["sources"]] or [0], np.int64)
-        fmap = np.array([files.setdefault(tuple(f), len(files)) for f in data.meta["files"]] or [0], np.int64)
+        fmap = np.array([files.setdefault(tuple(f), len(files)) for f in data.files] or [0], np.int64)
         source_codes.append(smap[data.column("source")[live]])
         file_codes.append(fmap[data.column("file")[live]])
     sections["doc.source"] = np.concatenate(source_codes).astype("<u4") if source_codes else np.zeros(0, "<u4")
@@ -122,7 +123,8 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
     sections.update(_merged_store(datas, keep))
     meta = {"doc_count": n, "fields": fields, "segid": segment.segid,
             "boosts": {name: float(schema[name].format.field_boost) for name in fields},
-            "sources": list(sources), "files": [list(k) for k in files]}
+            "sources": list(sources)}
+    sections["files.json"] = files_section([list(k) for k in files])
     write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
     segment.files = sorted([segment.data_filename()] + column_files)
     return segment

@@ -21,7 +21,8 @@ per document (``n`` = documents in the segment)
     ``doc.published`` ``doc.first_seen``  UTC seconds (NaN: none)
     ``doc.source``   code into ``meta["sources"]``
     ``doc.id``       index of the article id in the ``id`` field's term table
-    ``doc.hash``     16-byte content digest, ``doc.file`` code into ``meta["files"]``
+    ``doc.hash``     16-byte content digest, ``doc.file`` code into ``files.json`` (the
+                     [root, path] of each source file, parsed only by reindexes)
                      (what an incremental reindex compares; the manifest is rebuilt from these)
     ``store.off`` ``store.data`` ``store.dict`` ``store.zoff`` ``store.zdicts``  each document's
                      stored fields, pickled and deflated with a dictionary sampled from the
@@ -34,6 +35,7 @@ do not are flagged per term and kept in the 32/16-bit sections.
 from __future__ import annotations
 
 import bisect
+import json
 import pickle
 import zlib
 from pathlib import Path
@@ -255,6 +257,11 @@ def stored_sections(lengths, chunks, dict_ids: np.ndarray, zdicts: list[bytes]) 
             "store.zdicts": np.frombuffer(b"".join(zdicts), dtype=np.uint8)}
 
 
+def files_section(files: list) -> np.ndarray:
+    """The segment's source files as a JSON section (see ``SegmentData.files``)."""
+    return np.frombuffer(json.dumps(files, ensure_ascii=True).encode("ascii"), dtype=np.uint8)
+
+
 def write_segment(path: str | Path, sections: dict[str, np.ndarray], meta: dict) -> int:
     return write_container(path, sections, meta)
 
@@ -390,6 +397,7 @@ class SegmentData:
         self.meta = self.container.meta
         self.doc_count = int(self.meta["doc_count"])
         self._fields: dict[str, FieldTerms | None] = {}
+        self._files: list | None = None
         self.stored = StoredReader(self.container)
 
     def field(self, name: str) -> FieldTerms | None:
@@ -407,6 +415,15 @@ class SegmentData:
 
     def column(self, name: str) -> np.ndarray:
         return self.container[f"doc.{name}"]
+
+    @property
+    def files(self) -> list[list[str]]:
+        """[root, path] of each source file (``doc.file`` codes); read when a reindex asks, so an
+        archive of a million small files costs workers nothing at start-up."""
+        if self._files is None:
+            self._files = json.loads(self.container["files.json"].tobytes()) if "files.json" in self.container \
+                else []
+        return self._files
 
     def stored_fields(self, docnum: int) -> dict:
         return self.stored.get(docnum)

@@ -27,7 +27,7 @@ from .analysis import WORD_RE, analyze_word
 from .articles import Article
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment, length_bytes
 from .schema import NewsText, to_document
-from .segment import StoredWriter, invert_field, segment_filename, write_segment
+from .segment import StoredWriter, files_section, invert_field, segment_filename, write_segment
 
 BATCH_DOCS = 256  # articles analysed together (numpy call overhead vs. memory)
 
@@ -278,7 +278,8 @@ class SegmentBuilder:
         sections.update(self.stored.sections())
         meta = {"doc_count": n, "fields": field_names, "segid": segment.segid,
                 "boosts": {name: float(self.schema[name].format.field_boost) for name in field_names},
-                "sources": list(self.sources), "files": [list(k) for k in self.files]}
+                "sources": list(self.sources)}
+        sections["files.json"] = files_section([list(k) for k in self.files])
         write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
         segment.files = sorted([segment.data_filename()] + self._column_files)
         return segment
