@@ -14,6 +14,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from indexer.errors import NewsindexError
+from indexer.memory import keep_large_arrays_off_the_heap
 from indexer.search import index_info
 from indexer.store import LiveIndex
 
@@ -53,6 +54,7 @@ class NewsindexServer(BaseApplication):
 
     def load(self):
         """Runs in each worker: its own app, index handle and warm caches."""
+        keep_large_arrays_off_the_heap()
         app = create_app({"INDEX": self.index_dir})
         warm_index(app)
         return app
