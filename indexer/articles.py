@@ -16,9 +16,9 @@ from datetime import datetime
 class Article:
     """One news article, normalised: text cleaned, date in UTC.
 
-    ``path`` is the file the article came from, relative to the source root;
-    ingest uses it to tell a deleted file from one that could not be read this
-    time (whose articles must be kept).
+    ``path`` is the file the article came from, relative to the source root
+    (``source_root``, set by ingest); ingest uses it to tell a deleted file
+    from one that could not be read this time (whose articles must be kept).
     """
 
     id: str
@@ -31,6 +31,7 @@ class Article:
     topics: tuple[str, ...] = ()
     path: str = ""
     line: int | None = None
+    source_root: str = ""
 
     @property
     def where(self) -> str:
@@ -39,7 +40,7 @@ class Article:
     def content_hash(self) -> str:
         """A digest of everything that is indexed, so unchanged articles are skipped.
 
-        ``path``/``line`` are left out: moving an article inside a file is not a change.
+        ``path``/``line``/``source_root`` are left out: moving an article is not a change.
         """
         payload = json.dumps(
             [self.id, self.title, self.body, self.source,
@@ -55,7 +56,8 @@ class Problem:
     """Input that could not be indexed, reported as ``file:line: reason``.
 
     ``whole_file`` marks a file that could not be read at all: the articles it
-    held before are kept rather than deleted.
+    held before are kept rather than deleted. The report labels each one
+    (skipped, warning, ignored), so reasons do not repeat the label.
     """
 
     path: str
@@ -63,6 +65,12 @@ class Problem:
     line: int | None = None
     whole_file: bool = False
     warning: bool = False  # indexed anyway (e.g. cp1252 fallback); not counted as skipped
+    ignored: bool = False  # not an article at all (an image, a PDF, an archive): counted apart
+
+    @property
+    def label(self) -> str:
+        """How the report introduces it: what happened to the input."""
+        return "ignored" if self.ignored else "warning" if self.warning else "skipped"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

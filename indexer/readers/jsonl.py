@@ -8,14 +8,17 @@ and is read as such.
 
 Fields: ``id`` and ``body`` are required; ``title``, ``source``, ``url``
 (strings), ``author`` (string or list of strings), ``published`` (ISO 8601,
-see :func:`~indexer.readers.common.parse_published`) and ``topics``/``tags``
-(list of strings or one string) are optional; other keys are ignored. A
-field of the wrong type skips the article with a Problem naming the field.
+see :func:`~indexer.readers.common.parse_date`) and ``topics``/``tags``
+(list of strings, or one string of comma-separated names as in front
+matter) are optional; other keys are ignored. A field of the wrong type
+skips the article with a Problem naming the field.
 """
 from __future__ import annotations
 
 import codecs
 import json
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +27,7 @@ from typing import Any, BinaryIO
 from ..articles import Article, Problem
 from .common import (
     SNIFF_BYTES, binary_problem, clean_text, decode, decode_bytes, empty_file_problem,
-    looks_binary, open_binary, os_problem, oversized_field, parse_published, read_bytes,
+    looks_binary, open_binary, os_problem, oversized_field, parse_date, read_bytes,
 )
 
 _MB = 1024 * 1024
@@ -59,7 +62,7 @@ def read_jsonl(path: Path, rel: str) -> Iterator[Article | Problem]:
             yield os_problem(rel, err)
             return
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            yield Problem(rel, "UTF-16 text; JSON Lines must be UTF-8; skipped", whole_file=True)
+            yield Problem(rel, "UTF-16 text; JSON Lines must be UTF-8", whole_file=True)
             return
         if looks_binary(head):
             yield binary_problem(rel)
@@ -78,7 +81,7 @@ def _decoded_lines(handle: BinaryIO, rel: str) -> Iterator[tuple[int, str] | Pro
     try:
         for number, raw in enumerate(_bounded_lines(handle), start=1):
             if raw is None:
-                yield Problem(rel, f"line is over {MAX_LINE_BYTES // _MB} MB; skipped", line=number)
+                yield Problem(rel, f"line is over {MAX_LINE_BYTES // _MB} MB", line=number)
                 continue
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -130,10 +133,10 @@ def _parse_line(text: str, rel: str, number: int) -> Iterator[Article | Problem]
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        yield Problem(rel, f"invalid JSON: {err.msg} at column {err.colno}", line=number)
+        yield Problem(rel, f"invalid JSON: {_syntax(err)} at column {err.colno}", line=number)
         return
     except (ValueError, RecursionError) as err:  # e.g. an integer of 5,000 digits
-        yield Problem(rel, f"invalid JSON: {_describe(err)}", line=number)
+        yield Problem(rel, f"invalid JSON: {_describe(err, text)}", line=number)
         return
     yield from _to_article(value, rel, number, prefix="")
 
@@ -154,11 +157,11 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         if _first_line_is_json(text):
             yield from _parse_lines(enumerate(text.split("\n"), start=1), rel)
         else:
-            yield Problem(rel, f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+            yield Problem(rel, f"invalid JSON: {_syntax(err)} at line {err.lineno} column {err.colno}",
                           whole_file=True)
         return
     except (ValueError, RecursionError) as err:
-        yield Problem(rel, f"invalid JSON: {_describe(err)}", whole_file=True)
+        yield Problem(rel, f"invalid JSON: {_describe(err, text)}", whole_file=True)
         return
     if isinstance(value, list):
         if not value:
@@ -169,9 +172,29 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         yield from _to_article(value, rel, None, prefix="")
 
 
-def _describe(err: Exception) -> str:
-    """A short reason for a JSON error that is not a plain syntax error."""
-    return "nested too deeply" if isinstance(err, RecursionError) else str(err)
+def _syntax(err: json.JSONDecodeError) -> str:
+    """The parser's message without its dangling "at" ("Invalid control character at")."""
+    message = err.msg
+    if message.endswith(" at") and not message.endswith("starting at"):
+        message = message[:-3]
+    return message
+
+
+_LONG_NUMBER = re.compile(r"-?[0-9]{%d,}" % (sys.get_int_max_str_digits() + 1))
+
+
+def _describe(err: Exception, text: str) -> str:
+    """A short reason for a JSON error that is not a plain syntax error, with where it is."""
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    number = _LONG_NUMBER.search(text)
+    if number:  # Python refuses to read integers this long (a denial-of-service guard)
+        line = text.count("\n", 0, number.start()) + 1
+        column = number.start() - (text.rfind("\n", 0, number.start()) + 1) + 1
+        where = f"line {line} column {column}" if "\n" in text.strip() else f"column {column}"
+        return (f"a number of {len(number.group().lstrip('-')):,} digits at {where} "
+                f"(at most {sys.get_int_max_str_digits():,})")
+    return str(err)
 
 
 def _first_line_is_json(text: str) -> bool:
@@ -264,8 +287,8 @@ def _topics(obj: dict[str, Any]) -> tuple[str, ...]:
         value = obj.get(key)
         if value is None:
             continue
-        if isinstance(value, str):
-            value = [value]
+        if isinstance(value, str):  # "ukraine, nato", as front matter writes them
+            value = value.split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _Invalid(f"'{key}' must be a list of strings{_got(value)}")
         names.extend(value)
@@ -278,11 +301,11 @@ def _published(text: str) -> tuple[datetime | None, str | None]:
     text = text.strip()
     if not text:
         return None, None
-    parsed = parse_published(text) if len(text) <= _MAX_DATE_CHARS else None
+    parsed, note = parse_date(text) if len(text) <= _MAX_DATE_CHARS else (None, None)
     if parsed is None:
         shown = text if len(text) <= _MAX_DATE_CHARS else text[:_MAX_DATE_CHARS] + "..."
         return None, f"unrecognised date {shown!r}; indexed without a date"
-    return parsed, None
+    return parsed, f"date {text!r}: {note}" if note else None
 
 
 def _got(value: Any) -> str:
