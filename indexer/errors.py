@@ -12,6 +12,12 @@ class NewsindexError(Exception):
     code = "error"
 
 
+class UsageError(NewsindexError):
+    """The request itself is wrong (a bad option, query or setting): exit 2 / HTTP 400."""
+
+    code = "bad_request"
+
+
 class IndexNotFound(NewsindexError):
     code = "no_index"
 
@@ -28,9 +34,15 @@ class ReindexRunning(NewsindexError):
     code = "reindex_running"
 
 
-class SourceNotFound(NewsindexError):
+class SourceNotFound(UsageError):
     code = "source_not_found"
 
 
 class IndexWriteFailed(NewsindexError):
     code = "index_write_failed"
+
+
+class DeletionsRefused(NewsindexError):
+    """A reindex would delete too much of a source; nothing was written (see ``--allow-deletes``)."""
+
+    code = "deletions_refused"
