@@ -6,6 +6,11 @@ are not analysed again, and articles whose file vanished from a source are
 deleted. Nothing changed means nothing is written at all. ``full=True``
 rebuilds from scratch beside the live index. Either way readers keep serving
 the old generation until the new one is complete (see :mod:`indexer.store`).
+
+What to write is decided first (:mod:`indexer.planning`): a run that would
+drop most or all of a source's articles stops before writing anything
+unless ``allow_deletes``; a damaged ``CURRENT`` or manifest is repaired
+from what the index directory still holds rather than started over.
 """
 from __future__ import annotations
 
@@ -15,31 +20,24 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Iterable
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from .analysis import nltk_data_path, stem
-from .articles import Article, Problem
-from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
-                     NewsindexError, SourceNotFound)
+from .articles import Problem
+from .config import Settings
+from .errors import IndexWriteFailed, NewsindexError, SourceNotFound
+from .generations import repair_pointer
 from .parallel import WatchedMpWriter
-from .readers import read_source
+from .planning import Plan as _Plan
+from .planning import Progress, check_losses, deletions as plan_deletions, dropped, load_base, read_sources
 from .schema import build_schema, to_document, versions
-from .store import IndexStore, LiveIndex, Manifest, describe_os_error
+from .store import IndexStore, Manifest, describe_os_error
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 WRITER_LIMIT_MB = 1024
-
-
-class Progress(Protocol):
-    """How ingest reports progress; the CLI draws bars or prints lines."""
-
-    def phase(self, name: str, total: int | None) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def note(self, message: str) -> None: ...
-    def close(self) -> None: ...
 
 
 class SilentProgress:
@@ -58,11 +56,13 @@ class ReindexSummary:
     unchanged: int = 0
     skipped: int = 0
     warnings: int = 0
+    ignored: int = 0  # files that are not articles (images, PDFs, archives)
     written: int = 0
     articles: int = 0  # in the index afterwards
     seconds: float = 0.0
     generation: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
 
     @property
     def rate(self) -> float:
@@ -77,23 +77,10 @@ class ReindexSummary:
     def as_dict(self) -> dict:
         return {"mode": self.mode, "added": self.added, "updated": self.updated,
                 "deleted": self.deleted, "unchanged": self.unchanged, "skipped": self.skipped,
-                "warnings": self.warnings, "written": self.written, "articles": self.articles,
-                "seconds": round(self.seconds, 3), "articles_per_second": round(self.rate, 1),
-                "generation": self.generation}
-
-
-@dataclass
-class _Plan:
-    """The outcome of reading the sources, before anything is written."""
-
-    to_write: list[tuple[Article, str, str]] = field(default_factory=list)  # article, hash, root
-    replaced: list[str] = field(default_factory=list)  # ids whose indexed version is replaced
-    seen: set[str] = field(default_factory=set)
-    failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
-    problems: list[Problem] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
+                "warnings": self.warnings, "ignored": self.ignored, "written": self.written,
+                "articles": self.articles, "seconds": round(self.seconds, 3),
+                "articles_per_second": round(self.rate, 1), "generation": self.generation,
+                "notes": self.notes}
 
 
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
@@ -111,42 +98,52 @@ def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
 
 
 def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], *,
-            full: bool = False, workers: int = 1, wait: bool = False,
-            progress: Progress | None = None, command: str = "") -> ReindexSummary:
-    """Bring the index at ``index_dir`` up to date with ``sources``."""
+            full: bool = False, workers: int = 1, wait: bool = False, allow_deletes: bool = False,
+            progress: Progress | None = None, command: str = "",
+            settings: Settings | None = None) -> ReindexSummary:
+    """Bring the index at ``index_dir`` up to date with ``sources``.
+
+    Raises DeletionsRefused, before writing anything, when the run would
+    delete all or most of a source's articles and ``allow_deletes`` is not set.
+    ``settings.keep_generations`` earlier generations are kept for rollback.
+    """
     started = time.perf_counter()
-    progress = progress or SilentProgress()
+    settings = settings or Settings.load()
+    notes: list[str] = []
+    progress = _Recording(progress or SilentProgress(), notes)
     roots = resolve_sources(sources)
-    store = IndexStore(index_dir)
+    store = IndexStore(index_dir, keep_generations=settings.keep_generations)
     with store.lock(wait=wait, command=command,
-                    on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")) as leftover:
+                    on_wait=lambda who: progress.inform(f"waiting for the running reindex ({who})")) as leftover:
         if leftover:
             progress.note(f"a previous reindex (pid {leftover.get('pid', '?')}) did not finish; "
                           f"cleaning up after it")
-        try:
-            live = store.current_name()
-        except IndexUnreadable as exc:  # a damaged pointer: rebuild rather than refuse forever
-            progress.note(f"{exc}: rebuilding in full")
-            store.pointer.unlink()
-            live = None
-        removed = store.remove_stale(keep=live)
-        if removed and not leftover:
-            progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
-        base_manifest, full = _load_base(store, live, full, progress)
-        plan = _read_sources(roots, base_manifest, full, progress)
-        deletions = [] if full else _deletions(base_manifest, roots, plan)
+        live, repaired = repair_pointer(store)
+        if repaired:
+            progress.note(repaired)
+        unfinished = [n for n in store.generations() if n != live and not store.is_complete(n)]
+        store.remove_stale(keep=live)
+        if unfinished and not leftover:
+            progress.note(f"removed {len(unfinished)} unfinished generation(s) left by an interrupted reindex")
+        base = load_base(store, live, full, progress)
+        full = base.full
+        plan = read_sources(roots, base.manifest, full, progress)
+        deletions = [] if full else plan_deletions(base.manifest, roots, plan)
+        if not allow_deletes:
+            check_losses(base, roots, plan, full)
         summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
                                  updated=plan.updated, unchanged=plan.unchanged,
-                                 deleted=len(deletions) if not full else _dropped(base_manifest, plan),
-                                 problems=plan.problems)
-        summary.skipped = sum(1 for p in plan.problems if not p.warning)
-        summary.warnings = len(plan.problems) - summary.skipped
-        if not full and not plan.to_write and not deletions:
+                                 deleted=len(deletions) if not full else dropped(base.manifest, plan),
+                                 problems=plan.problems, notes=notes)
+        summary.ignored = sum(1 for p in plan.problems if p.ignored)
+        summary.warnings = sum(1 for p in plan.problems if p.warning)
+        summary.skipped = len(plan.problems) - summary.ignored - summary.warnings
+        if not full and not plan.to_write and not deletions and not base.rewrite:
             summary.mode = "unchanged"
             summary.generation = live
-            summary.articles = len(base_manifest.entries)
+            summary.articles = len(base.manifest.entries)
         else:
-            manifest = _write_generation(store, live, full, plan, deletions, base_manifest,
+            manifest = _write_generation(store, base.name, full, plan, deletions, base.manifest,
                                          workers, progress, summary, started, roots)
             summary.articles = len(manifest.entries)
     summary.seconds = time.perf_counter() - started
@@ -154,86 +151,29 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
     return summary
 
 
-def _load_base(store: IndexStore, live: str | None, full: bool, progress: Progress) -> tuple[Manifest, bool]:
-    """The live generation's manifest; an unusable or outdated index means a full rebuild."""
-    if live is None:
-        return Manifest(), True
-    try:
-        meta = store.read_meta(live)
-        store.check_versions(meta)
-        manifest = store.read_manifest(live)
-        if not full:  # the segments an incremental run builds on must open; if not, rebuild
-            LiveIndex(store.root).current().searcher().close()
-    except IndexVersionMismatch:
-        progress.note("the index was built by another version of newsindex; rebuilding it in full")
-        return _manifest_or_empty(store, live), True
-    except IndexUnreadable as exc:
-        progress.note(f"{exc}: rebuilding in full")
-        return Manifest(), True
-    return manifest, full
+class _Recording:
+    """Passes progress through, and keeps the notes (repairs, decisions) for the summary."""
 
+    def __init__(self, progress: Progress, notes: list[str]):
+        self._progress, self._notes = progress, notes
 
-def _manifest_or_empty(store: IndexStore, live: str) -> Manifest:
-    try:
-        return store.read_manifest(live)
-    except IndexUnreadable:
-        return Manifest()
+    def phase(self, name: str, total: int | None) -> None:
+        self._progress.phase(name, total)
 
+    def advance(self, n: int = 1) -> None:
+        self._progress.advance(n)
 
-def _read_sources(roots: list[str], base: Manifest, full: bool, progress: Progress) -> _Plan:
-    plan = _Plan()
-    where_seen: dict[str, str] = {}
-    progress.phase("reading", None)
-    for root in roots:
-        for item in read_source(root):
-            if isinstance(item, Problem):
-                plan.problems.append(item)
-                if item.whole_file:
-                    plan.failed_files.add((root, item.path))
-                continue
-            progress.advance()
-            if item.id in where_seen:
-                plan.problems.append(Problem(item.path, f"duplicate id {item.id!r} (first seen at "
-                                                        f"{where_seen[item.id]}); skipped", item.line))
-                continue
-            where_seen[item.id] = item.where
-            plan.seen.add(item.id)
-            digest = item.content_hash()
-            previous = base.entries.get(item.id)
-            if previous is None:
-                plan.added += 1
-            elif previous[0] != digest:
-                plan.updated += 1
-                plan.replaced.append(item.id)
-            else:
-                plan.unchanged += 1
-                if not full:
-                    continue
-            plan.to_write.append((item, digest, root))
-    return plan
+    def note(self, message: str) -> None:
+        if message != "switching to the new index":
+            self._notes.append(message)
+        self._progress.note(message)
 
+    def inform(self, message: str) -> None:
+        """A passing message, not worth keeping in the summary."""
+        self._progress.note(message)
 
-def _deletions(base: Manifest, roots: list[str], plan: _Plan) -> list[str]:
-    """Articles that came from these sources before and are gone now (unreadable files excepted)."""
-    root_ids = {i for i, r in enumerate(base.roots) if r in roots}
-    gone = []
-    for article_id, (_, root_i, path) in base.entries.items():
-        if root_i in root_ids and article_id not in plan.seen \
-                and not _unreadable(plan.failed_files, base.roots[root_i], path):
-            gone.append(article_id)
-    return gone
-
-
-def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:
-    """Was ``path`` (or a directory above it) unreadable this run? Then keep its articles."""
-    if (root, path) in failed or (root, ".") in failed:
-        return True
-    parts = path.split("/")
-    return any((root, "/".join(parts[:i])) in failed for i in range(1, len(parts)))
-
-
-def _dropped(base: Manifest, plan: _Plan) -> int:
-    return sum(1 for article_id in base.entries if article_id not in plan.seen)
+    def close(self) -> None:
+        self._progress.close()
 
 
 def _write_generation(store: IndexStore, live: str | None, full: bool, plan: _Plan,

@@ -14,7 +14,7 @@ from whoosh import fields
 from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: content_hash, source_root and source_path stored with each article
 
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
@@ -36,6 +36,11 @@ def build_schema() -> fields.Schema:
         published=fields.DATETIME(stored=True, sortable=True),
         url=fields.STORED(),
         topics=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        # what the manifest records for each article, kept with it so that a damaged
+        # manifest.json can be rebuilt from the index itself (indexer.generations)
+        content_hash=fields.STORED(),
+        source_root=fields.STORED(),
+        source_path=fields.STORED(),
     )
 
 
@@ -50,6 +55,9 @@ def to_document(article: Article) -> dict:
         "title": article.title,
         "body": article.body,
         "source": article.source,
+        "content_hash": article.content_hash(),
+        "source_root": article.source_root,
+        "source_path": article.path,
     }
     if article.author:
         doc["author"] = article.author

@@ -215,8 +215,8 @@ def test_searches_stay_right_while_reindexes_run(tmp_path):
         try:
             for number, step in enumerate(STEPS[1:], start=1):
                 apply_files(step, marker_dir)
-                done = run_cli("reindex", "--quiet", "--index", str(index_dir), *(["--full"] if step.full else []),
-                               *sources)
+                done = run_cli("reindex", "--quiet", "--allow-deletes", "--index", str(index_dir),
+                               *(["--full"] if step.full else []), *sources)  # step 3 deletes 7 of 12
                 assert done.returncode == 0, (number, done.stdout, done.stderr)
                 assert wait_until(lambda: number in observations.seen_states or bool(observations.errors),
                                   STATE_SEEN_TIMEOUT), f"state {number} was never served"
