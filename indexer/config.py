@@ -52,6 +52,8 @@ class Setting:
         ``origin`` says where it came from (``NEWSINDEX_PORT``, ``--port``,
         ``PORT``) so the message tells the user what to fix.
         """
+        if isinstance(raw, os.PathLike):
+            raw = os.fspath(raw)
         if isinstance(raw, str) and self.type is not str:
             try:
                 value = self.type(raw.strip())
