@@ -129,7 +129,7 @@ def test_a_source_that_vanished_stops_the_run_unless_allowed(two_sources, capsys
     before = IndexStore(index_dir).current_name()
     for f in dir_b.iterdir():  # unmounted, or emptied by mistake
         f.unlink()
-    line = one_line_error(cli(capsys, "reindex", "--index", str(index_dir), str(dir_a), str(dir_b)))
+    line = one_line_error(cli(capsys, "reindex", "-q", "--index", str(index_dir), str(dir_a), str(dir_b)))
     assert f"it would delete 5 of the 5 articles from {dir_b} (all of them" in line
     assert "--allow-deletes" in line
     assert IndexStore(index_dir).current_name() == before and len(ids_in(index_dir)) == 11
@@ -277,7 +277,7 @@ def test_reindex_refusal_through_a_real_process(two_sources):
     index_dir, dir_a, dir_b = two_sources
     shutil.rmtree(dir_b)
     dir_b.mkdir()  # an empty mount point
-    result = run_cli("reindex", "--index", str(index_dir), str(dir_b))
+    result = run_cli("reindex", "--quiet", "--index", str(index_dir), str(dir_b))
     line = one_line_error(result)
     assert "is the folder empty, moved or not mounted?" in line
     assert IndexStore(index_dir).generations() == ["gen-000001"]
