@@ -62,8 +62,10 @@ class Plan:
 
 def load_base(store: IndexStore, live: str | None, full: bool, progress: Progress) -> Base:
     """The live generation's manifest, repaired if need be; an outdated index means a full rebuild."""
-    if live is None:
-        return Base(Manifest(), full=True)
+    if live is None:  # a new index, or one whose every generation is unusable
+        leftovers = bool(store.generations())
+        return Base(Manifest(), full=True, known=not leftovers,
+                    sources=_recorded_sources(store) if leftovers else [])
     problem = None
     try:
         store.check_versions(store.read_meta(live))

@@ -146,15 +146,15 @@ class ArticleView:
 
 # --------------------------------------------------------------------------- api
 
-def search(index: LiveIndex, query: str, page: int = 1, per_page: int = 10,
+def search(index: LiveIndex, query: str, page: int = 1, per_page: int | None = None,
            filters: SearchFilters | None = None, sort: str = "relevance", *,
            syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
            suggest: bool = True, cache: bool = True, settings: Settings | None = None) -> SearchResults:
     """Run one query against the live index.
 
-    ``settings`` (limits, feedback, cache size) come from the caller, built
-    once at start-up; without them, from the environment. ``feedback=None``
-    means as ``settings.feedback`` says.
+    ``settings`` (limits, page size, feedback, cache size) come from the
+    caller, built once at start-up; without them, from the environment.
+    ``per_page=None`` and ``feedback=None`` mean as the settings say.
 
     Results are memoised per generation (``settings.cache_size`` entries):
     real query streams repeat themselves, and a reindex starts a new
@@ -164,6 +164,8 @@ def search(index: LiveIndex, query: str, page: int = 1, per_page: int = 10,
     settings = settings or Settings.load()
     if feedback is None:
         feedback = settings.feedback_mode
+    if per_page is None:
+        per_page = settings.per_page
     page, per_page, sort = _check_paging(page, per_page, sort, settings.max_per_page)
     filters = filters or SearchFilters()
     _check_filters(filters)

@@ -272,6 +272,17 @@ def test_a_damaged_live_generation_is_rebuilt_on_the_one_before_it(two_sources, 
     assert ids_in(index_dir) == {f"a{i}" for i in range(8)} | {f"b{i}.txt" for i in range(5)}
 
 
+@WHOOSH_LEFT_OPEN
+def test_with_no_generation_left_to_serve_a_left_out_source_still_stops_the_run(two_sources):
+    index_dir, dir_a, dir_b = two_sources
+    (index_dir / "CURRENT").unlink()
+    for segment in (index_dir / "gen-000001").glob("*.seg"):
+        segment.write_bytes(b"")
+    with pytest.raises(DeletionsRefused, match=f"also holds articles from {dir_b}"):
+        reindex(index_dir, [dir_a])
+    assert reindex(index_dir, [dir_a, dir_b]).articles == 11
+
+
 def test_reindex_refusal_through_a_real_process(two_sources):
     """The same refusal as a user sees it: one line, exit 3, nothing written."""
     index_dir, dir_a, dir_b = two_sources
