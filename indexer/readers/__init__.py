@@ -34,13 +34,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..articles import Article, Problem
-from .html import read_html
 from .jsonl import read_json, read_jsonl
 from .text import read_text
 
 __all__ = ["SUPPORTED_EXTENSIONS", "read_source"]
 
 Reader = Callable[[Path, str], Iterator[Article | Problem]]
+
+
+def read_html(path: Path, rel: str) -> Iterator[Article | Problem]:
+    """:func:`.html.read_html`, imported on the first HTML file: BeautifulSoup and its CSS
+    parser cost a tenth of a second to import, which a run without HTML need not pay."""
+    from .html import read_html as read
+
+    return read(path, rel)
+
 
 _READERS: dict[str, Reader] = {
     ".jsonl": read_jsonl,
