@@ -34,6 +34,21 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120, **kwargs)
                           env=full_env, timeout=timeout, cwd=kwargs.pop("cwd", REPO), **kwargs)
 
 
+def cli_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """``newsindex ARGS`` through the real entry point (``indexer.cli.main``) in this process:
+    the same code, exit code and output as the console script, without an interpreter start."""
+    from indexer.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["newsindex", *args], code, out, err)
+
+
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, SAMPLE, run_cli
+from tests.conftest import REPO, SAMPLE, cli_in_process, run_cli
 
 
 def test_exit_0_when_everything_went_in(sample_dir, index_dir):
@@ -122,8 +122,8 @@ def sample_index(tmp_path_factory):
     (["cocoa", "--page", "99"], "there is no page 99: the 6 results fill 1 page of 10 (--page 1 to 1)"),
     (["cocoa", "--feedback", "maybe"], "'maybe' is not one of 'off', 'auto', 'on'"),
 ])
-def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, args, message):
-    result = run_cli("search", "--index", sample_index, *args)
+def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, capsys, args, message):
+    result = cli_in_process(capsys, "search", "--index", sample_index, *args)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert message in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""

@@ -18,6 +18,7 @@ from indexer.errors import DeletionsRefused, IndexUnreadable
 from indexer.ingest import reindex
 from indexer.search import search
 from indexer.store import IndexStore, LiveIndex
+from tests.conftest import cli_in_process as cli
 from tests.conftest import run_cli, write_jsonl
 from webapp import create_app
 
@@ -40,20 +41,6 @@ def make_sources(base: Path, a: int = 6, b: int = 5) -> tuple[Path, Path]:
 def ids_in(index_dir: Path) -> set[str]:
     with LiveIndex(index_dir).current().index.reader() as reader:
         return {fields["id"] for fields in reader.all_stored_fields()}
-
-
-def cli(capsys, *args: str) -> subprocess.CompletedProcess:
-    """``newsindex ARGS`` through the real entry point, in this process."""
-    from indexer.cli import main
-
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(["newsindex", *args], code, out, err)
 
 
 def one_line_error(result: subprocess.CompletedProcess, code: int = 3) -> str:

@@ -34,7 +34,7 @@ from indexer.errors import IndexWriteFailed, NewsindexError
 from indexer.ingest import reindex
 from indexer.search import search
 from indexer.store import IndexStore, LiveIndex
-from tests.conftest import REPO, many_records, run_cli, write_jsonl
+from tests.conftest import REPO, cli_in_process, many_records, run_cli, write_jsonl
 
 # --------------------------------------------------------------------------- mounts
 
@@ -132,20 +132,6 @@ def fill(mount: Path, leave: int) -> None:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def cli_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """``newsindex ARGS`` through the real entry point, in this process (no interpreter start-up)."""
-    from indexer.cli import main
-
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(["newsindex", *args], code, out, err)
 
 
 def snapshot(index_dir: Path) -> dict[str, tuple[int, int]]:
