@@ -36,7 +36,8 @@ pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("CRASH_TRIALS_SEED", "20241125"))
 TRIALS = 16
-PHASES = {"reading": 0.1, "indexing": 0.6, "committing": 0.1, "switching": 0.01}  # marker: longest delay
+# kill point: the longest random delay after it. "switched" is right after the run replaced CURRENT
+PHASES = {"reading": 0.1, "indexing": 0.3, "committing": 0.1, "switching": 0.01, "switched": 0.01}
 KNOWN = "r300"  # in both states, unchanged: must always be found
 
 
@@ -84,11 +85,16 @@ def start(index_dir: Path, source: Path, full: bool) -> subprocess.Popen:
                             text=True)
 
 
-def kill_at(proc: subprocess.Popen, marker: str, delay: float) -> bool:
-    """kill -9 ``delay`` s after ``marker`` shows on stderr; True if the kill is what ended the run."""
+def kill_at(proc: subprocess.Popen, marker: str, delay: float, index_dir: Path) -> bool:
+    """kill -9 ``delay`` s after ``marker`` shows on stderr (for "switched": after the run replaced
+    CURRENT); True if the kill is what ended the run."""
     for line in proc.stderr:
-        if marker in line:
+        if ("switching" if marker == "switched" else marker) in line:
             break
+    if marker == "switched":
+        before = os.stat(index_dir / "CURRENT").st_ino
+        while proc.poll() is None and os.stat(index_dir / "CURRENT").st_ino == before:
+            time.sleep(0.0002)
     time.sleep(delay)
     running = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
@@ -164,13 +170,13 @@ def test_kill_9_at_random_moments(tmp_path):
         switch_source(trial.new)
         pointer_before = IndexStore(index_dir).current_name()
         proc = start(index_dir, source, trial.full)
-        was_running = kill_at(proc, trial.marker, trial.delay)
+        was_running = kill_at(proc, trial.marker, trial.delay, index_dir)
         state = assert_old_or_new(index_dir, trial)
         if IndexStore(index_dir).current_name() == pointer_before:
             assert state == trial.old, f"{trial}: the pointer did not move but the contents did"
         if trial.kill_recovery is not None:
             again = start(index_dir, source, False)
-            kill_at(again, trial.kill_recovery, 0.0)
+            kill_at(again, trial.kill_recovery, 0.0, index_dir)
             assert_old_or_new(index_dir, trial)
         # the next run finishes the job and cleans up after the killed one(s) (in this process:
         # tests/test_crash.py checks the same through the CLI)
@@ -181,10 +187,14 @@ def test_kill_9_at_random_moments(tmp_path):
         log.append(f"{trial}: killed {'while running' if was_running else 'after it finished'}, "
                    f"left state {state}")
     print("\n".join(log))  # shown with -s, or -rP
-    # the series really crashed runs, and at different points
+    # the series really crashed runs, in every phase; before the switch a kill leaves the old
+    # state, after it the new one (a kill at "switching" may land on either side: both are checked
+    # above, whichever it was)
     killed = [line for line in log if "while running" in line]
-    assert len(killed) >= TRIALS * 2 // 3, "\n".join(log)
-    assert any("left state A" in l and "A->B" in l for l in killed) or any(
-        "left state B" in l and "B->A" in l for l in killed), "no kill left the old state:\n" + "\n".join(log)
-    assert any("left state B" in l and "A->B" in l for l in killed) or any(
-        "left state A" in l and "B->A" in l for l in killed), "no kill left the new state:\n" + "\n".join(log)
+    assert len(killed) >= TRIALS // 2, "\n".join(log)
+    for phase in PHASES:
+        assert any(f"after {phase!r}" in line for line in killed), f"no kill at {phase!r}:\n" + "\n".join(log)
+    old_left = [l for l in killed if any(f"after {p!r}" in l for p in ("reading", "indexing", "committing"))]
+    new_left = [l for l in killed if "after 'switched'" in l]
+    assert all(("A->B" in l) == ("left state A" in l) for l in old_left), "\n".join(old_left)
+    assert all(("A->B" in l) == ("left state B" in l) for l in new_left), "\n".join(new_left)
