@@ -121,6 +121,10 @@ HOSTILE_ARTICLES = [
              + "Finally the word zyzzyva appears here with cocoa and nato. "
              + ("Closing filler sentence. " * 200)},
     {"id": "<script>id&amp;\"'", "title": "Odd id", "body": "An article with an odd id about cocoa."},
+    # every field populated, so every field the query language names has something to match
+    {"id": "h-every-field", "title": "Every field: cocoa talks at NATO", "body": "Cocoa and nato, said Smith.",
+     "author": ["Jane Smith", "Omar Haddad"], "source": "Full Wire", "published": "2024-05-02T10:00:00Z",
+     "url": "https://example.com/every-field", "topics": ["cocoa", "nato"], "language": "en"},
 ]
 
 
@@ -146,6 +150,8 @@ SYNTAX = ["cocoa", "Cocoa", "COCOA", "nato", "zelenskyy", "Zelensky", "negociati
           "published:", "date:", "year:", "text:", "published:1987", "published:1987-03..1987-05",
           "published:2024..", "published:..1987", "published:9999-99", "published:0000",
           "published:1987-02-30", "published:..", "source:reuters", 'source:"ICARO Media Group"',
+          "author:smith", 'by:"Jane Smith"', "author:haddad", "title:cocoa", "body:nato", "text:cocoa",
+          "site:full", "date:2024-05", "year:2024", "author:nobody",
           "nego*", "a*", "*", "**", "c*", "co*", "~", "^", ":", "::", "?", "!", "\\", "/", "<mark>",
           "</mark>", "<script>", "&amp;", "&", "'", "’", "U.S.", "1,750", "5.93", "cease-fire",
           "ceasefire", "Zelenskyy's", "café", "cafe\u0301", "可可", "ココア", "👩‍👩‍👧‍👦", "\u202e",
@@ -211,6 +217,18 @@ def test_hostile_articles_highlight_safely(live, query):
         view = get_article(live, hit.id, query=query)
         assert_safe_html(view.title_html, view.title)
         assert_safe_html(view.body_html, view.body)
+
+
+def test_every_field_of_the_query_language_on_a_fully_populated_article(live):
+    """author:, by:, title:, body:, text:, source:, site:, published:, date:, year: on an article that
+    has every field (a KeyError on author: once answered 500 whenever an article had an author)."""
+    for query in ["author:smith", 'by:"Jane Smith"', "author:haddad cocoa", "title:cocoa nato",
+                  "body:smith", "text:smith", "source:full", 'site:"Full Wire"', "published:2024-05",
+                  "date:2024-05-02", "year:2024 cocoa"]:
+        found = search(live, query, per_page=100, cache=False)
+        assert "h-every-field" in [h.id for h in found.hits], query
+    assert search(live, "author:nobody", cache=False).total == 0
+    assert search(live, "author:smith", cache=False).hits[0].author == "Jane Smith, Omar Haddad"
 
 
 def test_far_match_in_a_long_article_is_shown(live):
