@@ -19,7 +19,7 @@ from gunicorn.arbiter import Arbiter
 
 from indexer.config import SETTINGS, Settings
 from indexer.errors import NewsindexError
-from indexer.memory import keep_large_arrays_off_the_heap
+from indexer.memory import HeapTrimmer
 from indexer.search import index_info
 from indexer.store import LiveIndex
 
@@ -51,7 +51,10 @@ class NewsindexServer(BaseApplication):
             "on_exit": lambda server: print("newsindex: stopped", flush=True),
             # no $HOME/.gunicorn/gunicorn.ctl shared by every server on the machine (gunicorn ≥ 25.1)
             "control_socket_disable": True,
+            # each worker keeps its heap warm for the next search, up to a slack (indexer/memory.py)
+            "post_request": lambda worker, req, environ, resp: self.heap.after_request(),
         }
+        self.heap = HeapTrimmer()
         super().__init__()
 
     def load_config(self) -> None:
@@ -61,7 +64,6 @@ class NewsindexServer(BaseApplication):
 
     def load(self):
         """Runs in each worker: its own app, index handle and warm caches."""
-        keep_large_arrays_off_the_heap()
         app = create_app(settings=self.settings)
         warm_index(app)
         return app
