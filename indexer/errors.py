@@ -40,3 +40,9 @@ class WouldDropArticles(NewsindexError):
     """A reindex that would delete what looks like a vanished source; nothing was changed."""
 
     code = "would_drop_articles"
+
+
+class BadSetting(NewsindexError):
+    """A setting (NEWSINDEX_*) has a value newsindex cannot use; nothing was done."""
+
+    code = "bad_setting"

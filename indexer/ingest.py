@@ -31,8 +31,9 @@ from .changes import IndexedArticles, Plan, articles_by_root, deletions, read_so
 from .codec import read_toc, write_toc
 from .columns import build_columns
 from .merge import merge_segments, plan_merges
-from .errors import (IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
+from .errors import (BadSetting, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
                      SourceNotFound, WouldDropArticles)
+from .language import default_language
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
@@ -116,6 +117,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
     started = time.perf_counter()
     progress = progress or SilentProgress()
     roots = resolve_sources(sources)
+    default = _default_language()
     store = IndexStore(index_dir)
     with store.lock(wait=wait, command=command,
                     on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")) as leftover:
@@ -131,8 +133,8 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         removed = store.remove_stale(keep=live)
         if removed and not leftover:
             progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
-        base, indexed, full, manifest_ok = _load_base(store, live, full, roots, allow_deletes, progress)
-        run = _GenerationRun(store, live, full, base, workers, progress, segment_tokens)
+        base, indexed, full, manifest_ok = _load_base(store, live, full, roots, allow_deletes, progress, default)
+        run = _GenerationRun(store, live, full, base, workers, progress, segment_tokens, default)
         try:
             plan = read_sources(roots, indexed, base, full, progress, run.add)
             gone, lost = ([], {}) if full else deletions(indexed, roots, plan)
@@ -180,7 +182,8 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
         if len(segments) <= 1 and not any(seg.deleted_count() for seg in segments):
             summary.mode = "unchanged"
         else:
-            run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress)
+            run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress,
+                                 default_language=generation.meta.get("default_language") or "en")
             try:
                 gen = run._directory()
                 _, segments, _ = read_toc(store.root / live)
@@ -215,19 +218,40 @@ def _refuse_mass_deletion(indexed: IndexedArticles, lost: dict[str, int]) -> Non
                 f"run it again with --allow-deletes")
 
 
+def _default_language() -> str:
+    """``NEWSINDEX_LANGUAGE``, checked before anything is read or written."""
+    try:
+        return default_language()
+    except ValueError as exc:
+        raise BadSetting(f"{exc}; nothing was changed") from None
+
+
+class _DefaultLanguageChanged(Exception):
+    pass
+
+
 def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str], allow_deletes: bool,
-               progress: Progress) -> tuple[Manifest, IndexedArticles, bool, bool]:
+               progress: Progress, default: str = "en") -> tuple[Manifest, IndexedArticles, bool, bool]:
     """The live generation's manifest and articles, whether to rebuild in full (an unusable or
-    outdated index), and whether the manifest was sound (if not, the run writes a new one)."""
+    outdated index, or one whose undetectable articles were given another default language),
+    and whether the manifest was sound (if not, the run writes a new one)."""
     if live is None:
         return Manifest(), IndexedArticles(None), True, True
     try:
         meta = store.read_meta(live)
         store.check_versions(meta)
+        if meta.get("default_language", default) != default:
+            raise _DefaultLanguageChanged(meta["default_language"])
         indexed = IndexedArticles(LiveIndex(store.root).current().corpus)
-    except (IndexVersionMismatch, IndexUnreadable) as exc:
-        reason = "was built by another version of newsindex" if isinstance(exc, IndexVersionMismatch) \
-            else f"cannot be read ({exc})"
+    except (IndexVersionMismatch, IndexUnreadable, _DefaultLanguageChanged) as exc:
+        if isinstance(exc, _DefaultLanguageChanged):
+            # which articles fell back to the default is not recorded: all are analysed again
+            reason = (f"was built with NEWSINDEX_LANGUAGE={exc.args[0]} (now {default}: the language "
+                      f"of articles too short to detect)")
+        elif isinstance(exc, IndexVersionMismatch):
+            reason = "was built by another version of newsindex"
+        else:
+            reason = f"cannot be read ({exc})"
         dropped = [s for s in _previous_sources(store, live) if s not in roots]
         if dropped and not allow_deletes:
             raise WouldDropArticles(
@@ -260,9 +284,11 @@ class _GenerationRun:
     """
 
     def __init__(self, store: IndexStore, live: str | None, full: bool, base: Manifest,
-                 workers: int, progress: Progress, segment_tokens: int = SEGMENT_TOKENS):
+                 workers: int, progress: Progress, segment_tokens: int = SEGMENT_TOKENS,
+                 default_language: str = "en"):
         self.store, self.live, self.full, self.base = store, live, full, base
         self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
+        self.default_language = default_language
         self.schema = build_schema()
         self.gen: Path | None = None
         self.sink = None
@@ -283,7 +309,7 @@ class _GenerationRun:
             self._buffer.append(entry)
             if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
                 self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
-                                                self.segment_tokens))
+                                                self.segment_tokens, self.default_language))
             return
         self.sink.add(entry)
 
@@ -297,7 +323,8 @@ class _GenerationRun:
         if self.sink is None:
             if not self._buffer:
                 return []
-            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens))
+            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
+                                    self.default_language))
         sink, self.sink = self.sink, None
         return sink.finish()
 
@@ -338,7 +365,8 @@ class _GenerationRun:
             summary.seconds = time.perf_counter() - started
             meta = {**versions(), "generation": gen.name, "articles": articles, "segments": len(segments),
                     "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "sources": sources, "last_reindex": summary.as_dict()}
+                    "sources": sources, "default_language": self.default_language,
+                    "last_reindex": summary.as_dict()}
             self.progress.note("switching to the new index")
             store.publish(gen, meta, manifest)
             return articles

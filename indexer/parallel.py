@@ -18,6 +18,7 @@ import queue
 from pathlib import Path
 
 from .errors import IndexWriteFailed
+from .language import load_models
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 OS_ERROR_EXIT = 100  # worker exit code = 100 + errno for OSErrors
@@ -26,9 +27,9 @@ QUEUE_BATCHES_PER_WORKER = 4
 POLL_SECONDS = 0.25
 
 
-def _work(directory: str, schema, segment_tokens: int, jobs, results) -> None:
+def _work(directory: str, schema, segment_tokens: int, default_language: str, jobs, results) -> None:
     try:
-        sink = SegmentSink(directory, schema, segment_tokens)
+        sink = SegmentSink(directory, schema, segment_tokens, default_language)
         while True:
             batch = jobs.get()
             if batch is None:
@@ -46,12 +47,13 @@ class ParallelSegmentSink:
     """The :class:`SegmentSink` interface over ``workers`` processes."""
 
     def __init__(self, directory: str | os.PathLike, schema, workers: int,
-                 segment_tokens: int = SEGMENT_TOKENS):
+                 segment_tokens: int = SEGMENT_TOKENS, default_language: str = "en"):
+        load_models()  # the language detectors' models, loaded once and shared by the forked workers
         ctx = multiprocessing.get_context("fork")
         self._jobs = ctx.Queue(maxsize=QUEUE_BATCHES_PER_WORKER * workers)
         self._results = ctx.Queue()
         self._procs = [ctx.Process(target=_work, args=(str(Path(directory)), schema, segment_tokens,
-                                                       self._jobs, self._results), daemon=True)
+                                                       default_language, self._jobs, self._results), daemon=True)
                        for _ in range(workers)]
         for proc in self._procs:
             proc.start()
