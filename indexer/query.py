@@ -13,7 +13,8 @@ Semantics (documented in the README's query help):
 - ``-word`` / ``-"phrase"`` / ``NOT word`` exclude
 - ``a OR b`` matches either; ``a AND b`` requires both; ``( )`` group
 - ``nego*`` matches words starting with "nego"
-- fields: ``title:``, ``body:``, ``author:``, ``source:``, ``published:``
+- fields: ``title:``, ``body:``, ``author:``, ``source:``, ``published:``,
+  ``lang:`` (the article's language: ``lang:de``, ``lang:German``)
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from typing import Union
 
 FIELDS = {"title": "title", "body": "body", "text": "body", "author": "author",
           "by": "author", "source": "source", "site": "source",
-          "published": "published", "date": "published", "year": "published"}
+          "published": "published", "date": "published", "year": "published",
+          "lang": "lang", "language": "lang"}
 MAX_DEPTH = 8  # nested parentheses beyond this are flattened
 
 
@@ -192,7 +194,7 @@ def _phrase(token: str, fieldname: str | None) -> Node | None:
     text = token.strip('"').strip()
     if not text:
         return None
-    if fieldname == "published":
+    if fieldname in ("published", "lang"):
         return Word(text, fieldname)
     if len(text.split()) == 1:
         return _word(text, fieldname)
@@ -200,9 +202,12 @@ def _phrase(token: str, fieldname: str | None) -> Node | None:
 
 
 def _word(token: str, fieldname: str | None) -> Word | None:
-    prefix = token.endswith("*") and fieldname != "published"
+    prefix = token.endswith("*") and fieldname not in ("published", "lang")
     if fieldname == "published":
         text = token.strip()
+    elif fieldname == "lang":
+        text = " ".join(_JUNK_RE.sub(" ", token).split())
+        return Word(text, fieldname) if text else None
     else:
         text = _JUNK_RE.sub(" ", token).strip()
     if not text:

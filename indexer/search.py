@@ -9,6 +9,14 @@ Ranking: BM25F over title and body; for natural-language queries (three or
 more words, no operators) RM3 pseudo-relevance feedback re-weights the query
 with terms from the top documents. Recency is a sort option, never a hidden
 ranking factor.
+
+Languages: every article was indexed in its own language, so a query is
+analysed once per language the index holds and each analysis is evaluated
+over the articles of its languages only (:func:`_evaluate`). Languages whose
+analysis of the query is identical (most words, in most languages) are one
+evaluation, so an archive in one language searches exactly as before.
+``lang:de`` in the query, or the ``languages`` filter, restricts the search
+to those languages and analyses the query only their way.
 """
 from __future__ import annotations
 
@@ -24,7 +32,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import config
-from .analysis import fold, query_terms
+from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules
 from .engine import TEXT_FIELDS, Corpus, intersect_sorted
 from .errors import NewsindexError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
@@ -60,6 +68,7 @@ class SearchFilters:
     date_from: date | None = None  # inclusive, UTC days
     date_to: date | None = None  # inclusive
     author: str | None = None
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes (parse_language): only articles in these
 
 
 @dataclass
@@ -76,11 +85,13 @@ class Hit:
     first_seen: datetime | None = None  # when newsindex first indexed it (an update keeps it)
     last_changed: datetime | None = None  # when its indexed content last changed
     body: str | None = None  # the whole text, only when asked for (exports); never in to_dict()
+    language: str = "en"  # the ISO 639-1 code it was analysed in
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html,
+                "language": self.language, "score": self.score, "title_html": self.title_html,
+                "snippet_html": self.snippet_html,
                 "first_seen": iso_datetime(self.first_seen), "last_changed": iso_datetime(self.last_changed)}
 
 
@@ -141,11 +152,13 @@ class ArticleView:
     topics: list[str]
     title_html: str
     body_html: str
+    language: str = "en"  # the ISO 639-1 code it was analysed in
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "body": self.body, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "topics": self.topics, "title_html": self.title_html, "body_html": self.body_html}
+                "language": self.language, "topics": self.topics, "title_html": self.title_html,
+                "body_html": self.body_html}
 
 
 # --------------------------------------------------------------------------- api
@@ -212,17 +225,18 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
                          f"{limit:,}: shorten it", "q")
     parsed = parse(text) if syntax == "full" else _plain(text)
     budget = _Budget(started)
-    result = _Evaluator(corpus, budget).run(parsed, filters, feedback)
+    result = _evaluate(corpus, parsed, filters, feedback, budget)
     notices = list(parsed.notices) + result.notices
     if budget.partial:
         notices.append(f"the search took longer than {config.get('query_timeout_ms') / 1000:g} s and "
                        f"stopped early: these results are partial; narrow the query")
     suggestion = corrected_from = None
     if suggest and text and not budget.partial and \
-            (result.total < SUGGEST_BELOW or _has_unknown_word(corpus, parsed)):
+            (result.total < SUGGEST_BELOW or
+             _has_unknown_word(corpus, parsed, _searched_languages(corpus, parsed, filters))):
         suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
         if suggestion and result.total == 0:
-            corrected = _Evaluator(corpus).run(parse(suggestion), filters, feedback)
+            corrected = _evaluate(corpus, parse(suggestion), filters, feedback)
             if corrected.total:
                 notices.append(f"no results for “{text}”; showing results for “{suggestion}”")
                 corrected_from, result = text, corrected
@@ -240,8 +254,8 @@ def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: in
     """(qid, [(article id, score), ...]) for each natural-language query, best first."""
     corpus = _corpus(index.current())
     for qid, text in queries:
-        result = _Evaluator(corpus).run(_plain(normalize_query(text)[:config.get("max_query_chars")]),
-                                        SearchFilters(), feedback)
+        result = _evaluate(corpus, _plain(normalize_query(text)[:config.get("max_query_chars")]),
+                           SearchFilters(), feedback, facets=False)
         order = _ranked(corpus, result, "relevance", limit)
         yield qid, [(corpus.article_id(d), float(result.scores[d])) for d in order]
 
@@ -254,17 +268,20 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> 
     if docnum is None:
         return None
     fields = corpus.stored_fields(docnum)
-    spec = _match_spec(parse(normalize_query(query or "")[:config.get("max_query_chars")])) if query else MatchSpec()
+    lang = corpus.language_of(docnum)
+    spec = _match_spec(parse(normalize_query(query or "")[:config.get("max_query_chars")]), lang) \
+        if query else MatchSpec()
     title, body = fields.get("title") or "", fields.get("body") or ""
     return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
                        published=published_from_stored(fields.get("published")),
                        url=fields.get("url"), author=fields.get("author_name"),
                        topics=[t for t in (fields.get("topics") or "").split(",") if t],
-                       title_html=highlight(title, spec), body_html=highlight(body, spec))
+                       title_html=highlight(title, spec, lang), body_html=highlight(body, spec, lang),
+                       language=lang)
 
 
 def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
-    """Articles most like this one ("more like this"); None if the id is unknown."""
+    """Articles most like this one ("more like this"), in its language; None if the id is unknown."""
     gen = index.current()
     corpus = _corpus(gen)
     docnum = corpus.document_number(article_id)
@@ -278,7 +295,10 @@ def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | No
         scores[docs] += s
     scores[docnum] = 0
     mask = (scores > 0) & corpus.live
-    result = _Result(mask, scores, [], MatchSpec(), {})
+    same_language = corpus.language_mask([corpus.language_of(docnum)])
+    if same_language is not None:  # its terms are its language's analysis: elsewhere they are noise
+        mask &= same_language
+    result = _Result(mask, scores, [], {}, {})
     order = _ranked(corpus, result, "relevance", limit)
     return [_hit(gen, corpus, d, result, snippets=False) for d in order]
 
@@ -354,6 +374,14 @@ def parse_day(value: str | None, param: str, end: bool = False, label: str | Non
                          f"(got {value[:40]!r})", param) from None
 
 
+def parse_language(value: str, param: str) -> str:
+    """A language filter's value (``de``, ``de-AT``, ``German``) as its ISO 639-1 code."""
+    code = normalize_language(value)
+    if code is None:
+        raise QueryError(f"{param} must be a language code like en, de or fr (got {str(value)[:40]!r})", param)
+    return code
+
+
 # ------------------------------------------------------------------ evaluation
 
 @dataclass
@@ -361,12 +389,15 @@ class _Result:
     mask: np.ndarray
     scores: np.ndarray
     notices: list[str]
-    spec: MatchSpec
+    specs: dict  # language code -> MatchSpec: what to highlight in the articles of that language
     facet_masks: dict  # facet name -> mask of matches ignoring that facet's own filter
 
     @property
     def total(self) -> int:
         return int(self.mask.sum())
+
+    def spec(self, lang: str) -> MatchSpec:
+        return self.specs.get(lang) or MatchSpec()
 
 
 def _plain(text: str) -> ParsedQuery:
@@ -375,9 +406,190 @@ def _plain(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(Clause(Word(w.strip(".-")), "should") for w in words if w.strip(".-")))
 
 
+NOT_TEXT_FIELDS = ("source", "published", "lang")  # fields that are not analysed text
+
+
 def _is_filter(node) -> bool:
-    """source: and published: narrow the results; they say nothing about the text."""
-    return isinstance(node, (Word, Phrase)) and node.field in ("source", "published")
+    """source:, published: and lang: narrow the results; they say nothing about the text."""
+    return isinstance(node, (Word, Phrase)) and node.field in NOT_TEXT_FIELDS
+
+
+def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None,
+              budget: "_Budget | None" = None, facets: bool = True) -> _Result:
+    """Run a parsed query in every language searched, each over its own articles, and filter.
+
+    The languages searched are those the index holds, narrowed by the query's
+    top-level ``lang:`` clauses; the query is analysed in each, and languages
+    whose analyses are identical are evaluated together (one evaluation for
+    an archive in one language, or for a query of names). ``filters.languages``
+    keeps the matches of those languages; the others are still evaluated for
+    the disjunctive language facet unless ``facets`` is False.
+    """
+    budget = budget or _Budget()
+    present = list(corpus.languages())
+    languages = _query_languages(parsed, present)
+    selected = [lang for lang in languages if lang in filters.languages] if filters.languages else languages
+    groups = _analysis_groups(parsed, filters.author, languages if facets else selected,
+                              set(selected) if filters.languages else None)
+    if not groups:  # no article in any language searched: still checked, for the same errors
+        groups = [(present[0] if present else "en", ())]
+    mask = scores = None
+    specs: dict[str, MatchSpec] = {}
+    notices: list[str] = []
+    ignored: list[tuple[str, tuple[str, ...]]] = []
+    for lang, members in groups:
+        lang_mask = corpus.language_mask(members) if members else np.zeros(corpus.size, dtype=bool)
+        evaluator = _Evaluator(corpus, budget, lang, lang_mask)
+        shown = bool(set(members) & set(selected))  # not only for the language facet's counts
+        group_mask, group_scores = evaluator.evaluate(parsed, filters.author, feedback if shown else False)
+        if lang_mask is None:  # every article's language analyses the query this way
+            mask, scores = group_mask, group_scores
+        else:
+            if mask is None:
+                mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
+            mask |= group_mask
+            scores[group_mask] = group_scores[group_mask]
+        if shown or not members:
+            notices.extend(evaluator.notices)
+            ignored.extend((word, members) for word in evaluator.ignored)
+        spec = evaluator.spec()
+        specs.update((member, spec) for member in members)
+    notices = _ignored_notices(ignored, [members for _, members in groups if set(members) & set(selected)]) \
+        + notices + _unknown_languages(parsed)
+    source_mask, date_mask = _filter_masks(corpus, filters)
+    language_mask = corpus.language_mask(selected) if filters.languages else None
+    if language_mask is None:
+        language_mask = True
+    facet_masks = {"source": mask & date_mask & language_mask,
+                   "year": mask & source_mask & language_mask,
+                   "language": mask & source_mask & date_mask}
+    mask = mask & source_mask & date_mask & language_mask
+    return _Result(mask, scores, list(dict.fromkeys(notices)), specs, facet_masks)
+
+
+def _query_languages(parsed: ParsedQuery, present: list[str]) -> list[str]:
+    """The languages a query searches: those present, narrowed by its top-level ``lang:`` clauses."""
+    allowed = set(present)
+    for clause in parsed.clauses:
+        options = clause.node.options if isinstance(clause.node, AnyOf) else (clause.node,)
+        if not all(isinstance(o, Word) and o.field == "lang" for o in options):
+            continue
+        codes = {normalize_language(o.text) for o in options}
+        if clause.occur == "must":
+            allowed &= codes
+        elif clause.occur == "not":
+            allowed -= codes
+    return [lang for lang in present if lang in allowed]
+
+
+def _unknown_languages(parsed: ParsedQuery) -> list[str]:
+    return [f"“lang:{node.text}” is not a language newsindex knows: it matches nothing; write an ISO 639-1 "
+            f"code such as lang:en, lang:de or lang:fr" for node in _text_nodes(parsed, ("lang",))
+            if normalize_language(node.text) is None]
+
+
+def _text_nodes(parsed: ParsedQuery, fields: tuple | None = None) -> list:
+    """Every word and phrase of a query that is analysed text (not source:, published:, lang:),
+    or with ``fields``, those of these fields."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, (Word, Phrase)):
+            if (node.field in fields) if fields else (node.field not in NOT_TEXT_FIELDS):
+                found.append(node)
+        elif isinstance(node, AnyOf):
+            for option in node.options:
+                visit(option)
+        elif isinstance(node, Group):
+            for clause in node.clauses:
+                visit(clause.node)
+
+    for clause in parsed.clauses:
+        visit(clause.node)
+    return found
+
+
+def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[str],
+                     selected: set[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """``languages`` grouped by how they analyse the query: (one of them, all of them) per analysis.
+
+    With ``selected`` (a language filter), those languages are never grouped with the others:
+    the others are evaluated only for the language facet's counts.
+    """
+    if len(languages) <= 1:
+        return [(lang, (lang,)) for lang in languages]
+    nodes = _text_nodes(parsed)
+    groups: dict[tuple, list[str]] = {}
+    for lang in languages:
+        key = tuple((type(node).__name__, _prefix_text(node.text, lang)) if isinstance(node, Word) and node.prefix
+                    else tuple(query_terms(node.text, lang)) for node in nodes)
+        if author:
+            key += (tuple(query_terms(author, lang)),)
+        if selected is not None:
+            key += (lang in selected,)
+        groups.setdefault(key, []).append(lang)
+    return [(members[0], tuple(members)) for members in groups.values()]
+
+
+def _prefix_text(text: str, lang: str) -> str:
+    """What a ``prefix*`` is compared with: the prefix folded as the language folds its terms."""
+    folded = fold(text)
+    return folded.replace("\u0131", "i") if rules(lang).dotless_i else folded
+
+
+def _language_names(codes) -> str:
+    return ", ".join(LANGUAGES[code].name if code in LANGUAGES else code for code in codes)
+
+
+def _ignored_notices(ignored: list[tuple[str, tuple[str, ...]]], groups: list[tuple[str, ...]]) -> list[str]:
+    """"ignored “the”: too common to search for", saying in which languages when not in all."""
+    where: dict[str, list[str]] = {}
+    for word, members in ignored:
+        where.setdefault(word, []).extend(members)
+    everywhere = {lang for members in groups for lang in members}
+    common = [w for w, langs in where.items() if set(langs) >= everywhere]
+    notices = [f"ignored {', '.join(f'“{w}”' for w in common)}: too common to search for"] if common else []
+    for word, langs in where.items():
+        if word not in common:
+            notices.append(f"ignored “{word}” in {_language_names(sorted(set(langs)))} articles: "
+                           f"too common to search for")
+    return notices
+
+
+def _filter_masks(corpus: Corpus, filters: SearchFilters):
+    everything = np.ones(corpus.size, dtype=bool)
+    source_mask = date_mask = everything
+    if filters.sources:
+        wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
+        codes = [i for i, name in enumerate(corpus.source_names) if name in wanted]
+        source_mask = np.isin(corpus.source_codes, codes)
+    if filters.date_from or filters.date_to:
+        date_mask = _date_mask(corpus, filters.date_from, filters.date_to)
+    return source_mask, date_mask
+
+
+def _date_mask(corpus: Corpus, start: date | None, end: date | None) -> np.ndarray:
+    ts = corpus.timestamps
+    mask = ~np.isnan(ts)
+    if start:
+        mask &= ts >= datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp()
+    if end:
+        nxt = end + timedelta(days=1)
+        mask &= ts < datetime(nxt.year, nxt.month, nxt.day, tzinfo=timezone.utc).timestamp()
+    return mask
+
+
+def _keeps_stopwords(parsed: ParsedQuery, lang: str) -> bool:
+    """A bag of words drops the stopwords other languages index (flagged), unless every word is
+    one ("die", "Was ist das"): then they are what the user is looking for."""
+    tokens = [t for node in _text_nodes(parsed) if isinstance(node, Word) and not node.prefix
+              for t in query_terms(node.text, lang) if not t.joined]
+    return bool(tokens) and all(t.stopword for t in tokens)
+
+
+def _word_tokens(text: str, lang: str, keep_stopwords: bool):
+    tokens = query_terms(text, lang)
+    return tokens if keep_stopwords else [t for t in tokens if not t.stopword]
 
 
 class _Budget:
@@ -416,9 +628,16 @@ class _Budget:
 
 
 class _Evaluator:
-    def __init__(self, corpus: Corpus, budget: _Budget | None = None):
+    """One query evaluated with its analysis in one language (``lang``), over the articles of
+    ``lang_mask`` (None: all); :func:`_evaluate` runs one per analysis and combines them."""
+
+    def __init__(self, corpus: Corpus, budget: _Budget | None = None, lang: str = "en",
+                 lang_mask: np.ndarray | None = None):
         self.c = corpus
         self.budget = budget or _Budget()
+        self.lang = lang
+        self.lang_mask = lang_mask
+        self.keep_stopwords = False
         self.n = corpus.size
         self.notices: list[str] = []
         self.ignored: list[str] = []
@@ -426,11 +645,12 @@ class _Evaluator:
         self.phrases: list[tuple[tuple[str, int], ...]] = []
         self.bag: Counter[str] = Counter()  # plain top-level words, for feedback
 
-    def run(self, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None) -> _Result:
+    def evaluate(self, parsed: ParsedQuery, author: str | None, feedback: bool | None):
+        """(matches, scores) of the query and the author filter in this language's articles;
+        the words it ignored are in ``ignored``, what to highlight in :meth:`spec`."""
+        self.keep_stopwords = _keeps_stopwords(parsed, self.lang)
         evaluated = self._combine(parsed.clauses, top=True)
-        if self.ignored:
-            words = ", ".join(f"“{w}”" for w in dict.fromkeys(self.ignored))
-            self.notices.append(f"ignored {words}: too common to search for")
+        self.ignored = list(dict.fromkeys(self.ignored))
         if evaluated is None:
             # "" or "*" browses everything (narrowed by the filters), as Elasticsearch's
             # match_all; a query of only noise or stopwords finds nothing and says why
@@ -441,15 +661,17 @@ class _Evaluator:
         else:
             mask, scores = evaluated
         mask = mask & self.c.live
+        if self.lang_mask is not None:
+            mask &= self.lang_mask
         use_feedback = self._use_feedback(parsed, feedback)
         if use_feedback and mask.any() and not self.budget.expired():
             scores = self._rm3(mask, scores)
-        source_mask, date_mask, author_mask = self._filter_masks(filters)
-        facet_masks = {"source": mask & date_mask & author_mask,
-                       "year": mask & source_mask & author_mask}
-        mask = mask & source_mask & date_mask & author_mask
-        return _Result(mask, scores, self.notices,
-                       MatchSpec(frozenset(self.terms), tuple(self.phrases)), facet_masks)
+        if author:
+            mask &= self._author_mask(author)
+        return mask, scores
+
+    def spec(self) -> MatchSpec:
+        return MatchSpec(frozenset(self.terms), tuple(self.phrases))
 
     def _use_feedback(self, parsed: ParsedQuery, feedback: bool | None) -> bool:
         """RM3 only re-weights bags of words; queries with operators mean exactly what they say."""
@@ -522,6 +744,9 @@ class _Evaluator:
             return self._combine(node.clauses)
         return None
 
+    def _tokens(self, text: str):
+        return _word_tokens(text, self.lang, self.keep_stopwords)
+
     def _fields(self, node) -> tuple[str, ...]:
         return (node.field,) if node.field in ("title", "body", "author") else TEXT_FIELDS
 
@@ -530,9 +755,11 @@ class _Evaluator:
             return self._source_match(node.text)
         if node.field == "published":
             return self._published_match(node.text)
+        if node.field == "lang":
+            return self._language_match(node.text)
         if node.prefix:
             return self._prefix(node)
-        tokens = query_terms(node.text)
+        tokens = self._tokens(node.text)
         if not tokens:
             self.ignored.append(node.text)
             return None
@@ -566,7 +793,7 @@ class _Evaluator:
     def _phrase(self, node: Phrase):
         if node.field == "source":
             return self._source_match(node.text)
-        tokens = [t for t in query_terms(node.text) if not t.joined]
+        tokens = [t for t in query_terms(node.text, self.lang) if not t.joined]  # stopwords kept: exact
         if not tokens:
             self.ignored.append(node.text)
             return None
@@ -607,7 +834,7 @@ class _Evaluator:
         return mask, scores
 
     def _prefix(self, node: Word):
-        stem_prefix = fold(node.text)
+        stem_prefix = _prefix_text(node.text, self.lang)
         if len(stem_prefix) < MIN_PREFIX_CHARS:
             raise QueryError(f"“{node.text}*” would match too many words: give at least "
                              f"{MIN_PREFIX_CHARS} letters before the *", "q")
@@ -615,7 +842,7 @@ class _Evaluator:
         found: dict[str, int] = {}
         expansions = 0
         for f in fields:
-            terms, total = self.c.prefix_terms(f, stem_prefix, MAX_PREFIX_TERMS)
+            terms, total = self.c.prefix_terms(f, stem_prefix, MAX_PREFIX_TERMS, self.lang_mask)
             expansions = max(expansions, total)
             for term, df in terms.items():
                 found[term] = found.get(term, 0) + df
@@ -652,33 +879,18 @@ class _Evaluator:
             lo_text = hi_text = text
         start = parse_day(lo_text, "q", label="published:") if lo_text.strip() else None
         end = parse_day(hi_text, "q", end=True, label="published:") if hi_text.strip() else None
-        return self._date_mask(start, end), np.zeros(self.n, dtype=np.float32)
+        return _date_mask(self.c, start, end), np.zeros(self.n, dtype=np.float32)
 
-    def _date_mask(self, start: date | None, end: date | None) -> np.ndarray:
-        ts = self.c.timestamps
-        mask = ~np.isnan(ts)
-        if start:
-            mask &= ts >= datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp()
-        if end:
-            nxt = end + timedelta(days=1)
-            mask &= ts < datetime(nxt.year, nxt.month, nxt.day, tzinfo=timezone.utc).timestamp()
+    def _language_match(self, text: str):
+        code = normalize_language(text)
+        mask = self.c.language_mask([code]) if code else np.zeros(self.n, dtype=bool)
+        return (self.c.live if mask is None else mask), np.zeros(self.n, dtype=np.float32)
+
+    def _author_mask(self, author: str) -> np.ndarray:
+        mask = np.ones(self.n, dtype=bool)
+        for t in query_terms(author, self.lang):  # a name: every part, stopwords too ("Anne Will")
+            mask &= self._term(t.term, ("author",))[0]
         return mask
-
-    def _filter_masks(self, filters: SearchFilters):
-        everything = np.ones(self.n, dtype=bool)
-        source_mask = date_mask = author_mask = everything
-        if filters.sources:
-            wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
-            codes = [i for i, name in enumerate(self.c.source_names) if name in wanted]
-            source_mask = np.isin(self.c.source_codes, codes)
-        if filters.date_from or filters.date_to:
-            date_mask = self._date_mask(filters.date_from, filters.date_to)
-        if filters.author:
-            tokens = query_terms(filters.author)
-            author_mask = everything.copy()
-            for t in tokens:
-                author_mask &= self._term(t.term, ("author",))[0]
-        return source_mask, date_mask, author_mask
 
     # -- pseudo-relevance feedback ----------------------------------------------
     def _rm3(self, mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -776,15 +988,16 @@ def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snip
          body: bool = False) -> Hit:
     fields = corpus.stored_fields(docnum)
     title, body_text = fields.get("title") or "", fields.get("body") or ""
-    spec = result.spec
+    lang = corpus.language_of(docnum)
+    spec = result.spec(lang)  # the query as analysed in the article's language
     return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
                published=published_from_stored(fields.get("published")), url=fields.get("url"),
                author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
-               title_html=highlight(title, spec) if snippets else highlight(title, MatchSpec()),
-               snippet_html=snippet(body_text, spec) if snippets else lead(body_text),
+               title_html=highlight(title, spec, lang) if snippets else highlight(title, MatchSpec(), lang),
+               snippet_html=snippet(body_text, spec, lang=lang) if snippets else lead(body_text, lang=lang),
                first_seen=published_from_stored(fields.get("first_seen")),
                last_changed=published_from_stored(fields.get("last_changed")),
-               body=body_text if body else None)
+               body=body_text if body else None, language=lang)
 
 
 def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str, list[FacetValue]]:
@@ -792,7 +1005,11 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     sources = sorted(((corpus.source_names[i], int(c)) for i, c in enumerate(src) if c),
                      key=lambda vc: (-vc[1], vc[0]))
     years = _value_counts(corpus.years[result.facet_masks["year"]])
+    langs = np.bincount(corpus.lang_codes[result.facet_masks["language"]], minlength=len(corpus.lang_names))
+    languages = sorted(((corpus.lang_names[i], int(c)) for i, c in enumerate(langs) if c),
+                       key=lambda vc: (-vc[1], vc[0]))
     facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
+              "language": [FacetValue(v, c) for v, c in languages],
               "year": [FacetValue(f"{y:04d}", c) for y, c in sorted(years.items())]}
     narrow_filter = filters.date_from and filters.date_to and \
         (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS
@@ -815,16 +1032,17 @@ def _value_counts(values: np.ndarray) -> dict[int, int]:
     return dict(zip((present + low).tolist(), counts[present].tolist()))
 
 
-def _match_spec(parsed: ParsedQuery) -> MatchSpec:
-    """What a query highlights, without running it (for the article page)."""
+def _match_spec(parsed: ParsedQuery, lang: str = "en") -> MatchSpec:
+    """What a query highlights in an article in ``lang``, without running it (for the article page)."""
     terms: set[str] = set()
     phrases: list[tuple[tuple[str, int], ...]] = []
+    keep_stopwords = _keeps_stopwords(parsed, lang)
 
     def visit(node):
-        if isinstance(node, Word) and node.field not in ("source", "published") and not node.prefix:
-            terms.update(t.term for t in query_terms(node.text))
-        elif isinstance(node, Phrase) and node.field not in ("source", "published"):
-            tokens = [t for t in query_terms(node.text) if not t.joined]
+        if isinstance(node, Word) and node.field not in NOT_TEXT_FIELDS and not node.prefix:
+            terms.update(t.term for t in _word_tokens(node.text, lang, keep_stopwords))
+        elif isinstance(node, Phrase) and node.field not in NOT_TEXT_FIELDS:
+            tokens = [t for t in query_terms(node.text, lang) if not t.joined]
             if len(tokens) > 1:
                 phrases.append(tuple((t.term, t.pos - tokens[0].pos) for t in tokens))
             terms.update(t.term for t in tokens if len(tokens) == 1)
@@ -844,26 +1062,37 @@ def _match_spec(parsed: ParsedQuery) -> MatchSpec:
 
 # ------------------------------------------------------------------ did you mean
 
-def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery) -> bool:
-    """A word no article contains ("goverment spending") is worth a suggestion however many hits."""
+def _searched_languages(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters) -> list[str]:
+    """The languages whose articles a search returns (its lang: clauses and language filter)."""
+    languages = _query_languages(parsed, list(corpus.languages()))
+    return [lang for lang in languages if lang in filters.languages] if filters.languages else languages
+
+
+def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, languages: list[str]) -> bool:
+    """A word no article contains ("goverment spending") is worth a suggestion however many hits:
+    unknown in every language searched (as that language analyses it, in its own articles)."""
     for clause in parsed.clauses:
         node = clause.node
         if clause.occur != "not" and isinstance(node, Word) and not node.field and not node.prefix:
-            for token in query_terms(node.text):
-                if token.term.isalpha() and corpus.doc_frequency(token.term) == 0:
-                    return True
+            by_terms: dict[tuple[str, ...], list[str]] = {}
+            for lang in languages:
+                terms = tuple(t.term for t in query_terms(node.text, lang) if t.term.isalpha())
+                by_terms.setdefault(terms, []).append(lang)
+            if all(terms and any(corpus.doc_frequency(term, corpus.language_mask(langs)) == 0 for term in terms)
+                   for terms, langs in by_terms.items()) and by_terms:
+                return True
     return False
 
 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
              filters: SearchFilters) -> str | None:
-    """A corrected query from the index's own vocabulary, if it finds more."""
+    """A corrected query from the vocabulary of the languages searched, if it finds more."""
     from .suggest import correct_words
 
-    corrected = correct_words(corpus, text)
+    corrected = correct_words(corpus, text, _searched_languages(corpus, parsed, filters))
     if not corrected or corrected == text:
         return None
-    better = _Evaluator(corpus).run(parse(corrected), filters, False)
+    better = _evaluate(corpus, parse(corrected), filters, False, facets=False)
     return corrected if better.total >= max(total, 1) else None
 
 
@@ -938,7 +1167,7 @@ def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
     parsed = parse(text)
     # feedback only re-weights scores: skip it where no score decides the order
     feedback = False if sort in (None, "first_seen") else None
-    result = _Evaluator(corpus).run(parsed, filters, feedback)
+    result = _evaluate(corpus, parsed, filters, feedback, facets=False)
     total = result.total
     want = total if limit is None else min(limit, total)
     if sort is None:
