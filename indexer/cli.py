@@ -164,6 +164,10 @@ def stats(index_dir, as_json):
         f"sources      {len(info['sources'])}: " + ", ".join(
             f"{s['value'] or '(none)'} ({s['count']:,})" for s in info["sources"][:8])
         + (" …" if len(info["sources"]) > 8 else ""),
+        f"languages    {len(info['languages'])}: " + ", ".join(
+            f"{s['value']} ({s['count']:,})" for s in info["languages"][:8])
+        + (" …" if len(info["languages"]) > 8 else "")
+        + f"; default {info['default_language']}",
         f"dates        {rng['from'] or '-'} to {rng['to'] or '-'}"
         + (f" ({info['undated']:,} undated)" if info["undated"] else ""),
         f"size         {info['size_bytes'] / 1e6:,.1f} MB on disk, {info['segments']} segment"
@@ -299,6 +303,8 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
 @click.option("--show-query", is_flag=True, help="Print how the query was understood.")
 @click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"),
@@ -310,10 +316,10 @@ def main(argv: list[str] | None = None) -> None:
               metavar="URL", help="With --format atom: " + config.SETTINGS["base_url"].help
               + f" [env {config.SETTINGS['base_url'].env}]")
 @click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
-def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, as_json,
+def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, languages, as_json,
            show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README), or --batch for evaluation."""
-    from .search import SearchFilters, batch_search, parse_day, search as run_search
+    from .search import SearchFilters, batch_search, parse_day, parse_language, search as run_search
     from .store import LiveIndex
 
     index = LiveIndex(index_dir)
@@ -329,11 +335,13 @@ def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, 
         raise click.UsageError(f"--format {out_format} goes with --batch; for one QUERY use --json, "
                                f"or --format atom for its feed")
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
     if out_format == "atom":
         from webapp.feeds import cli_feed
 
-        sys.stdout.buffer.write(cli_feed(index_dir, query, sources, date_from, date_to, base_url))
+        sys.stdout.buffer.write(cli_feed(index_dir, query, sources, date_from, date_to, base_url,
+                                         filters.languages))
         return
     results = run_search(index, query, page=page, per_page=min(per_page, 100), filters=filters, sort=sort)
     if as_json:
@@ -385,7 +393,7 @@ def format_results(r, color: bool) -> str:
                  + (f", page {r.page} of {r.pages}" if r.total else ""))
     for rank, hit in enumerate(r.hits, (r.page - 1) * r.per_page + 1):
         meta = " · ".join(x for x in (hit.source, hit.published.date().isoformat() if hit.published else "",
-                                      f"id {hit.id}") if x)
+                                      hit.language, f"id {hit.id}") if x)
         lines.append("")
         lines.append(f"{rank:>3}. {_terminal(hit.title_html, color) or '(untitled)'}")
         lines.append(f"     {meta}")
@@ -426,12 +434,14 @@ def serve(index_dir, host, port, workers):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
 @click.option("--limit", type=click.IntRange(1), default=None,
               help=f"At most this many articles (default and largest: {config.SETTINGS['export_limit'].env}).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to FILE (replaced only once the export is complete) instead of standard output.")
 def export(query, index_dir, out_format, fields, with_body, bom, no_formula_guard, sort, sources, date_from,
-           date_to, limit, output):
+           date_to, languages, limit, output):
     """Every article QUERY matches (not one page), as CSV or JSON Lines.
 
     The same query language and filters as `search`; an empty QUERY (or *) exports every article the
@@ -439,11 +449,12 @@ def export(query, index_dir, out_format, fields, with_body, bom, no_formula_guar
     holds the first ones and a note on standard error says so.
     """
     from .exports import export as prepare
-    from .search import SearchFilters, parse_day
+    from .search import SearchFilters, parse_day, parse_language
     from .store import LiveIndex
 
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
     prepared = prepare(LiveIndex(index_dir), query, filters, sort, format=out_format, fields=fields,
                        with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit)
     if output:
@@ -491,9 +502,11 @@ class ExportFailed(NewsindexError):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="First period starts here (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Last period ends here.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable).")
 @click.option("--per-1000", "per_1000", is_flag=True, help="Articles per 1,000 articles of the period, not counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/histogram.")
-def trends(queries, index_dir, interval, sources, date_from, date_to, per_1000, as_json):
+def trends(queries, index_dir, interval, sources, date_from, date_to, languages, per_1000, as_json):
     """Matching articles per period for each of QUERIES (up to 5; none: every article), as CSV.
 
     One row per period (year, month, ISO week or day, UTC), one column per query, and the
@@ -501,12 +514,13 @@ def trends(queries, index_dir, interval, sources, date_from, date_to, per_1000, 
     """
     import csv
 
-    from .search import SearchFilters, parse_day
+    from .search import SearchFilters, parse_day, parse_language
     from .store import LiveIndex
     from .trends import histogram
 
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
     result = histogram(LiveIndex(index_dir), list(queries) or [""], interval, filters)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
