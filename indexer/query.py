@@ -169,6 +169,8 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if j >= len(tokens):
             notices.append("closed an unbalanced '(' at the end of the query")
         node = _simplify_group(inner)
+        if occur == "should" and _only_fields(node):
+            occur = "must"  # (lang:de OR lang:fr): field filters, required as a lone one is
         return occur, node, j + 1
     if token.startswith('"'):
         node = _phrase(token, None)
@@ -218,6 +220,11 @@ def _word(token: str, fieldname: str | None) -> Word | None:
         parts = text.split()
         return Phrase(" ".join(parts), fieldname) if fieldname else Word(" ".join(parts), None)
     return Word(text, fieldname)
+
+
+def _only_fields(node: Node | None) -> bool:
+    """An OR of field filters only (``source:a OR source:b``)."""
+    return isinstance(node, AnyOf) and all(isinstance(o, (Word, Phrase)) and o.field for o in node.options)
 
 
 def _simplify_group(clauses: list[Clause]) -> Node | None:
