@@ -179,7 +179,8 @@ class Corpus:
         """Documents with ``term`` in the headline or the body (only those in ``mask``, if given)."""
         title, body = self.postings("title", term), self.postings("body", term)
         if mask is not None:
-            return int(np.count_nonzero(mask[np.union1d(title.docs, body.docs)]))
+            title_docs, body_docs = title.docs[mask[title.docs]], body.docs[mask[body.docs]]
+            return len(title_docs) + len(body_docs) - count_common(title_docs, body_docs)
         return len(title.docs) + len(body.docs) - count_common(title.docs, body.docs)
 
     def raw_doc_frequency(self, field: str, term: str) -> int:
@@ -216,6 +217,27 @@ class Corpus:
                 pseudo_tf = np.concatenate((pseudo_tf, other_tf[~found]))
         scale = np.float32(weight * self.idf(term) * (K1 + 1))
         return docs, (scale * pseudo_tf / (pseudo_tf + np.float32(K1))).astype(np.float32)
+
+    def term_scores_among(self, term: str, docs: np.ndarray, fields=TEXT_FIELDS,
+                          weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`term_scores` for the few documents ``docs`` (sorted): (indexes into ``docs``
+        that hold the term, their scores). Each posting list is binary-searched for them,
+        so a handful of articles cost a handful whatever the term's frequency."""
+        pseudo_tf = np.zeros(len(docs), dtype=np.float32)
+        for f in fields:
+            p = self.postings(f, term)
+            if not len(p.docs) or not len(docs):
+                continue
+            idx = np.searchsorted(p.docs, docs)
+            idx[idx == len(p.docs)] = len(p.docs) - 1
+            hit = np.flatnonzero(p.docs[idx] == docs)
+            pseudo_tf[hit] += p.tfs[idx[hit]] * self.inv_norm[f][docs[hit]]
+        found = np.flatnonzero(pseudo_tf)
+        if not len(found):
+            return found, _EMPTY_TFS
+        tf = pseudo_tf[found]
+        scale = np.float32(weight * self.idf(term) * (K1 + 1))
+        return found, (scale * tf / (tf + np.float32(K1))).astype(np.float32)
 
     def prefix_terms(self, field: str, prefix: str, limit: int,
                      mask: np.ndarray | None = None) -> tuple[dict[str, int], int]:
@@ -266,18 +288,26 @@ class Corpus:
         wanted = frozenset(langs)
         if wanted >= set(self.languages()):
             return None
+        return self._language_arrays(wanted)[0]
+
+    def language_docs(self, langs) -> np.ndarray:
+        """The document numbers (sorted, deleted ones included) of the articles in ``langs``."""
+        return self._language_arrays(frozenset(langs))[1]
+
+    def _language_arrays(self, wanted: frozenset) -> tuple[np.ndarray, np.ndarray]:
         codes = tuple(i for i, name in enumerate(self.lang_names) if name in wanted)
         with self._lock:
-            mask = self._language_masks.get(codes)
-            if mask is not None:
+            found = self._language_masks.get(codes)
+            if found is not None:
                 self._language_masks.move_to_end(codes)
-                return mask
+                return found
         mask = np.isin(self.lang_codes, codes)
+        found = (mask, np.flatnonzero(mask))
         with self._lock:
-            self._language_masks[codes] = mask
+            self._language_masks[codes] = found
             if len(self._language_masks) > LANGUAGE_MASKS_CACHED:
                 self._language_masks.popitem(last=False)
-        return mask
+        return found
 
     def field_terms(self, field: str) -> list[tuple[int, FieldTerms]]:
         """(segment number, term table) of every segment that indexes ``field``."""

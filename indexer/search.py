@@ -32,8 +32,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import config
-from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules
-from .engine import TEXT_FIELDS, Corpus, intersect_sorted
+from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
+from .engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
 from .errors import NewsindexError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from .schema import published_from_stored
@@ -233,7 +233,7 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
     suggestion = corrected_from = None
     if suggest and text and not budget.partial and \
             (result.total < SUGGEST_BELOW or
-             _has_unknown_word(corpus, parsed, _searched_languages(corpus, parsed, filters))):
+             _has_unknown_word(corpus, parsed, *_searched_languages(corpus, parsed, filters))):
         suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
         if suggestion and result.total == 0:
             corrected = _evaluate(corpus, parse(suggestion), filters, feedback)
@@ -407,6 +407,10 @@ def _plain(text: str) -> ParsedQuery:
 
 
 NOT_TEXT_FIELDS = ("source", "published", "lang")  # fields that are not analysed text
+#: a language group holding fewer than 1/SMALL_GROUP_SHARE of the articles is evaluated on its
+#: articles alone (arrays of their size), not with masks over the whole archive
+SMALL_GROUP_SHARE = 8
+VOCABULARY_SHARE = 100  # did-you-mean: languages with at least 1/100 of the articles searched
 
 
 def _is_filter(node) -> bool:
@@ -437,18 +441,30 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
     specs: dict[str, MatchSpec] = {}
     notices: list[str] = []
     ignored: list[tuple[str, tuple[str, ...]]] = []
+    counts = corpus.languages()
+    groups.sort(key=lambda group: -sum(counts.get(lang, 0) for lang in group[1]))  # largest first
+    positive = _only_text(parsed)
     for lang, members in groups:
         lang_mask = corpus.language_mask(members) if members else np.zeros(corpus.size, dtype=bool)
-        evaluator = _Evaluator(corpus, budget, lang, lang_mask)
+        domain = None
+        if lang_mask is not None and sum(counts.get(m, 0) for m in members) * SMALL_GROUP_SHARE < corpus.count:
+            domain = corpus.language_docs(members)  # a few articles: evaluated on them alone
+            if positive and members and not _may_match(corpus, parsed, lang, domain):
+                continue  # none of them holds any of the words: nothing to evaluate
+        evaluator = _Evaluator(corpus, budget, lang, lang_mask, domain)
         shown = bool(set(members) & set(selected))  # not only for the language facet's counts
         group_mask, group_scores = evaluator.evaluate(parsed, filters.author, feedback if shown else False)
-        if lang_mask is None:  # every article's language analyses the query this way
-            mask, scores = group_mask, group_scores
+        if mask is None and domain is None:  # the first, largest: its arrays gather the others
+            mask, scores = group_mask, group_scores  # (scores outside the mask are never read)
         else:
             if mask is None:
                 mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
-            mask |= group_mask
-            scores[group_mask] = group_scores[group_mask]
+            if domain is not None:
+                mask[domain[group_mask]] = True
+                scores[domain[group_mask]] = group_scores[group_mask]
+            else:
+                mask |= group_mask
+                scores[group_mask] = group_scores[group_mask]
         if shown or not members:
             notices.extend(evaluator.notices)
             ignored.extend((word, members) for word in evaluator.ignored)
@@ -458,13 +474,45 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
         + notices + _unknown_languages(parsed)
     source_mask, date_mask = _filter_masks(corpus, filters)
     language_mask = corpus.language_mask(selected) if filters.languages else None
-    if language_mask is None:
-        language_mask = True
-    facet_masks = {"source": mask & date_mask & language_mask,
-                   "year": mask & source_mask & language_mask,
-                   "language": mask & source_mask & date_mask}
-    mask = mask & source_mask & date_mask & language_mask
+    facet_masks = {"source": _all_of(mask, date_mask, language_mask),
+                   "year": _all_of(mask, source_mask, language_mask),
+                   "language": _all_of(mask, source_mask, date_mask)}
+    mask = _all_of(mask, source_mask, date_mask, language_mask)
     return _Result(mask, scores, list(dict.fromkeys(notices)), specs, facet_masks)
+
+
+def _all_of(mask: np.ndarray, *filters: np.ndarray | None) -> np.ndarray:
+    """``mask`` narrowed by the filters given (None: no such filter; then ``mask`` itself)."""
+    for other in filters:
+        if other is not None:
+            mask = mask & other
+    return mask
+
+
+def _only_text(parsed: ParsedQuery) -> bool:
+    """Can only an article holding one of the query's words match it? (No negation, no filter
+    field, no prefix, not a browse: then articles without any of its terms cannot match.)"""
+    def text(node) -> bool:
+        if isinstance(node, (Word, Phrase)):
+            return node.field not in NOT_TEXT_FIELDS and not (isinstance(node, Word) and node.prefix)
+        if isinstance(node, AnyOf):
+            return all(text(option) for option in node.options)
+        if isinstance(node, Group):
+            return all(c.occur != "not" and text(c.node) for c in node.clauses)
+        return False
+
+    return not parsed.browse and bool(parsed.clauses) and \
+        all(c.occur != "not" and text(c.node) for c in parsed.clauses)
+
+
+def _may_match(corpus: Corpus, parsed: ParsedQuery, lang: str, docs: np.ndarray) -> bool:
+    """Does any of ``docs`` (a few, sorted) hold a term of the query analysed in ``lang``?"""
+    for node in _text_nodes(parsed):
+        for token in query_terms(node.text, lang):
+            for f in ("title", "body", "author"):
+                if count_common(corpus.postings(f, token.term).docs, docs):
+                    return True
+    return False
 
 
 def _query_languages(parsed: ParsedQuery, present: list[str]) -> list[str]:
@@ -519,12 +567,14 @@ def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[st
     if len(languages) <= 1:
         return [(lang, (lang,)) for lang in languages]
     nodes = _text_nodes(parsed)
+    texts = [node.text for node in nodes if not (isinstance(node, Word) and node.prefix)] + ([author] if author else [])
+    prefixes = [node.text for node in nodes if isinstance(node, Word) and node.prefix]
     groups: dict[tuple, list[str]] = {}
     for lang in languages:
-        key = tuple((type(node).__name__, _prefix_text(node.text, lang)) if isinstance(node, Word) and node.prefix
-                    else tuple(query_terms(node.text, lang)) for node in nodes)
-        if author:
-            key += (tuple(query_terms(author, lang)),)
+        analyze_one, findall = word_analyzer(lang), rules(lang).word_re.findall
+        # the cached analysis of every word: equal keys, equal query_terms()
+        key = tuple(tuple(analyze_one(word) for word in findall(text)) for text in texts) \
+            + tuple(_prefix_text(text, lang) for text in prefixes)
         if selected is not None:
             key += (lang in selected,)
         groups.setdefault(key, []).append(lang)
@@ -557,8 +607,8 @@ def _ignored_notices(ignored: list[tuple[str, tuple[str, ...]]], groups: list[tu
 
 
 def _filter_masks(corpus: Corpus, filters: SearchFilters):
-    everything = np.ones(corpus.size, dtype=bool)
-    source_mask = date_mask = everything
+    """(source mask, date mask), None where the filter is not set."""
+    source_mask = date_mask = None
     if filters.sources:
         wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
         codes = [i for i, name in enumerate(corpus.source_names) if name in wanted]
@@ -629,16 +679,22 @@ class _Budget:
 
 class _Evaluator:
     """One query evaluated with its analysis in one language (``lang``), over the articles of
-    ``lang_mask`` (None: all); :func:`_evaluate` runs one per analysis and combines them."""
+    ``lang_mask`` (None: all); :func:`_evaluate` runs one per analysis and combines them.
+
+    Arrays are dense over every document of the archive, or, with ``domain`` (the sorted
+    document numbers of ``lang_mask``, for a language with few articles), over those
+    documents only: a handful of French articles in an English archive then cost a handful.
+    """
 
     def __init__(self, corpus: Corpus, budget: _Budget | None = None, lang: str = "en",
-                 lang_mask: np.ndarray | None = None):
+                 lang_mask: np.ndarray | None = None, domain: np.ndarray | None = None):
         self.c = corpus
         self.budget = budget or _Budget()
         self.lang = lang
         self.lang_mask = lang_mask
+        self.domain = domain
         self.keep_stopwords = False
-        self.n = corpus.size
+        self.n = corpus.size if domain is None else len(domain)
         self.notices: list[str] = []
         self.ignored: list[str] = []
         self.terms: set[str] = set()
@@ -660,8 +716,8 @@ class _Evaluator:
                 self.notices.append("the query has nothing to search for; type some words")
         else:
             mask, scores = evaluated
-        mask = mask & self.c.live
-        if self.lang_mask is not None:
+        mask = mask & self._local(self.c.live)
+        if self.lang_mask is not None and self.domain is None:
             mask &= self.lang_mask
         use_feedback = self._use_feedback(parsed, feedback)
         if use_feedback and mask.any() and not self.budget.expired():
@@ -672,6 +728,21 @@ class _Evaluator:
 
     def spec(self) -> MatchSpec:
         return MatchSpec(frozenset(self.terms), tuple(self.phrases))
+
+    # -- the documents evaluated ------------------------------------------------
+    def _local(self, values: np.ndarray) -> np.ndarray:
+        """A per-document array of the archive, for the documents evaluated."""
+        return values if self.domain is None else values[self.domain]
+
+    def _scores(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`Corpus.term_scores` as (positions in the arrays evaluated, scores)."""
+        if self.domain is None:
+            return self.c.term_scores(term, fields, weight)
+        return self.c.term_scores_among(term, self.domain, fields, weight)
+
+    def _to_local(self, docs: np.ndarray) -> np.ndarray:
+        """Document numbers (of the documents evaluated) as positions in the arrays."""
+        return docs if self.domain is None else np.searchsorted(self.domain, docs)
 
     def _use_feedback(self, parsed: ParsedQuery, feedback: bool | None) -> bool:
         """RM3 only re-weights bags of words; queries with operators mean exactly what they say."""
@@ -701,7 +772,7 @@ class _Evaluator:
         if not must and not should:
             if not must_not:
                 return None
-            mask = self.c.live.copy()
+            mask = self._local(self.c.live).copy()
             scores = np.zeros(self.n, dtype=np.float32)
         else:
             mask = np.ones(self.n, dtype=bool)
@@ -782,7 +853,7 @@ class _Evaluator:
         return value
 
     def _term(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0):
-        docs, scores = self.c.term_scores(term, fields, weight)
+        docs, scores = self._scores(term, fields, weight)
         self.budget.spend(1, len(docs))
         mask = np.zeros(self.n, dtype=bool)
         mask[docs] = True
@@ -813,6 +884,8 @@ class _Evaluator:
             for term, _ in pattern:
                 docs = self.c.postings(f, term).docs
                 self.budget.spend(0, len(docs))
+                if candidates is None and self.domain is not None:
+                    docs = intersect_sorted(docs, self.domain)
                 candidates = docs if candidates is None else intersect_sorted(candidates, docs)
                 if len(candidates) == 0:
                     break
@@ -824,11 +897,11 @@ class _Evaluator:
                 starts = starts[np.isin(starts + offset, keys[term])]
                 if len(starts) == 0:
                     break
-            mask[np.unique(starts >> 32)] = True
+            mask[self._to_local(np.unique(starts >> 32))] = True
         scores = np.zeros(self.n, dtype=np.float32)
         if mask.any():
             for term in {t for t, _ in pattern}:
-                docs, s = self.c.term_scores(term, fields)
+                docs, s = self._scores(term, fields)
                 keep = mask[docs]
                 scores[docs[keep]] += s[keep]
         return mask, scores
@@ -860,7 +933,7 @@ class _Evaluator:
             if number and self.budget.expired():
                 break  # out of time: the rarer expansions are dropped (partial)
             self.terms.add(term)
-            docs, s = self.c.term_scores(term, fields)
+            docs, s = self._scores(term, fields)
             self.budget.spend(0, len(docs))
             mask[docs] = True
             scores[docs] = np.maximum(scores[docs], s)
@@ -870,7 +943,7 @@ class _Evaluator:
         wanted = fold(text.strip())
         codes = [i for i, name in enumerate(self.c.source_names)
                  if wanted and (fold(name) == wanted or re.search(rf"\b{re.escape(wanted)}\b", fold(name)))]
-        mask = np.isin(self.c.source_codes, codes) if codes else np.zeros(self.n, dtype=bool)
+        mask = np.isin(self._local(self.c.source_codes), codes) if codes else np.zeros(self.n, dtype=bool)
         return mask, np.zeros(self.n, dtype=np.float32)
 
     def _published_match(self, text: str):
@@ -879,12 +952,14 @@ class _Evaluator:
             lo_text = hi_text = text
         start = parse_day(lo_text, "q", label="published:") if lo_text.strip() else None
         end = parse_day(hi_text, "q", end=True, label="published:") if hi_text.strip() else None
-        return _date_mask(self.c, start, end), np.zeros(self.n, dtype=np.float32)
+        return self._local(_date_mask(self.c, start, end)), np.zeros(self.n, dtype=np.float32)
 
     def _language_match(self, text: str):
         code = normalize_language(text)
-        mask = self.c.language_mask([code]) if code else np.zeros(self.n, dtype=bool)
-        return (self.c.live if mask is None else mask), np.zeros(self.n, dtype=np.float32)
+        if code is None:
+            return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
+        mask = self.c.language_mask([code])
+        return self._local(self.c.live if mask is None else mask), np.zeros(self.n, dtype=np.float32)
 
     def _author_mask(self, author: str) -> np.ndarray:
         mask = np.ones(self.n, dtype=bool)
@@ -902,7 +977,7 @@ class _Evaluator:
             return scores
         doc_weights = top_scores / top_scores.sum()
         model: Counter[str] = Counter()
-        for docnum, weight in zip(top.tolist(), doc_weights):
+        for docnum, weight in zip((top if self.domain is None else self.domain[top]).tolist(), doc_weights):
             tf = self.c.doc_terms(int(docnum))
             length = sum(tf.values()) or 1
             for term, count in tf.items():
@@ -917,7 +992,7 @@ class _Evaluator:
             weights[term] += (1 - FEEDBACK_ORIGINAL_WEIGHT) * value / exp_total
         new_scores = np.zeros(self.n, dtype=np.float32)
         for term, weight in weights.items():
-            docs, s = self.c.term_scores(term, weight=weight)
+            docs, s = self._scores(term, weight=weight)
             new_scores[docs] += s
         return np.where(mask, new_scores, 0).astype(np.float32)
 
@@ -1005,9 +1080,8 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     sources = sorted(((corpus.source_names[i], int(c)) for i, c in enumerate(src) if c),
                      key=lambda vc: (-vc[1], vc[0]))
     years = _value_counts(corpus.years[result.facet_masks["year"]])
-    langs = np.bincount(corpus.lang_codes[result.facet_masks["language"]], minlength=len(corpus.lang_names))
-    languages = sorted(((corpus.lang_names[i], int(c)) for i, c in enumerate(langs) if c),
-                       key=lambda vc: (-vc[1], vc[0]))
+    languages = sorted(((name, c) for name, c in _language_counts(corpus, result.facet_masks["language"]).items()
+                        if c), key=lambda vc: (-vc[1], vc[0]))
     facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
               "language": [FacetValue(v, c) for v, c in languages],
               "year": [FacetValue(f"{y:04d}", c) for y, c in sorted(years.items())]}
@@ -1019,6 +1093,17 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
         months = _value_counts(corpus.months[result.mask])
         facets["month"] = [FacetValue(f"{m // 100:04d}-{m % 100:02d}", c) for m, c in sorted(months.items())]
     return facets
+
+
+def _language_counts(corpus: Corpus, mask: np.ndarray) -> dict[str, int]:
+    """Matches per language: the others' articles looked up, the commonest language by difference
+    (an English archive with a few articles in other languages counts a few, not every match)."""
+    present = list(corpus.languages())  # commonest first
+    total = int(np.count_nonzero(mask))
+    counts = {name: int(np.count_nonzero(mask[corpus.language_docs([name])])) for name in present[1:]}
+    if present:
+        counts[present[0]] = total - sum(counts.values())
+    return counts
 
 
 def _value_counts(values: np.ndarray) -> dict[int, int]:
@@ -1062,24 +1147,28 @@ def _match_spec(parsed: ParsedQuery, lang: str = "en") -> MatchSpec:
 
 # ------------------------------------------------------------------ did you mean
 
-def _searched_languages(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters) -> list[str]:
-    """The languages whose articles a search returns (its lang: clauses and language filter)."""
-    languages = _query_languages(parsed, list(corpus.languages()))
-    return [lang for lang in languages if lang in filters.languages] if filters.languages else languages
+def _searched_languages(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters) -> tuple[list[str], list[str]]:
+    """The languages a search returns (its lang: clauses and language filter), and those whose
+    vocabulary did-you-mean uses: the ones holding at least 1 % of their articles (a few
+    misdetected tables of figures are no vocabulary)."""
+    counts = corpus.languages()
+    languages = _query_languages(parsed, list(counts))
+    if filters.languages:
+        languages = [lang for lang in languages if lang in filters.languages]
+    total = sum(counts[lang] for lang in languages)
+    return languages, [lang for lang in languages if counts[lang] * VOCABULARY_SHARE >= total]
 
 
-def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, languages: list[str]) -> bool:
+def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], languages: list[str]) -> bool:
     """A word no article contains ("goverment spending") is worth a suggestion however many hits:
-    unknown in every language searched (as that language analyses it, in its own articles)."""
+    unknown however each of ``languages`` analyses it, in the articles of the languages searched."""
+    mask = corpus.language_mask(searched)
     for clause in parsed.clauses:
         node = clause.node
         if clause.occur != "not" and isinstance(node, Word) and not node.field and not node.prefix:
-            by_terms: dict[tuple[str, ...], list[str]] = {}
-            for lang in languages:
-                terms = tuple(t.term for t in query_terms(node.text, lang) if t.term.isalpha())
-                by_terms.setdefault(terms, []).append(lang)
-            if all(terms and any(corpus.doc_frequency(term, corpus.language_mask(langs)) == 0 for term in terms)
-                   for terms, langs in by_terms.items()) and by_terms:
+            analyses = {tuple(t.term for t in query_terms(node.text, lang) if t.term.isalpha()) for lang in languages}
+            if analyses and all(terms and any(corpus.doc_frequency(term, mask) == 0 for term in terms)
+                                for terms in analyses):
                 return True
     return False
 
@@ -1089,7 +1178,8 @@ def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery
     """A corrected query from the vocabulary of the languages searched, if it finds more."""
     from .suggest import correct_words
 
-    corrected = correct_words(corpus, text, _searched_languages(corpus, parsed, filters))
+    searched, vocabulary = _searched_languages(corpus, parsed, filters)
+    corrected = correct_words(corpus, text, vocabulary, searched)
     if not corrected or corrected == text:
         return None
     better = _evaluate(corpus, parse(corrected), filters, False, facets=False)

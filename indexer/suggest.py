@@ -46,15 +46,18 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return prev[-1]
 
 
-def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None) -> str | None:
+def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None,
+                  searched: list[str] | None = None) -> str | None:
     """The query with misspelled words replaced, or None when nothing needed correcting.
 
-    ``languages``: the languages searched (default: every language of the index).
+    ``languages``: those whose analysis and vocabulary to use (default: every language of the
+    index); ``searched``: the languages whose articles frequencies count (default: the same).
     """
     if languages is None:
         languages = list(corpus.languages()) or ["en"]
     if not languages:
         return None
+    mask = corpus.language_mask(searched if searched is not None else languages)
     changed = False
     out = []
     cursor = 0
@@ -62,7 +65,7 @@ def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None)
         word = m.group()
         out.append(text[cursor:m.start()])
         cursor = m.end()
-        fixed = _correct(corpus, word, languages) if _correctable(text, m, word) else None
+        fixed = _correct(corpus, word, languages, mask) if _correctable(text, m, word) else None
         if fixed and fixed != fold(word):
             changed = True
             out.append(fixed)
@@ -81,8 +84,11 @@ def _correctable(text: str, m: re.Match, word: str) -> bool:
     return after != ":"  # a field name, not a word
 
 
-def _correct(corpus: Corpus, word: str, languages: list[str]) -> str | None:
-    """The closest common spelling of ``word`` in any language searched, or None."""
+def _correct(corpus: Corpus, word: str, languages: list[str], mask) -> str | None:
+    """The closest common spelling of ``word`` as any language searched analyses it, or None.
+
+    Frequencies are counted in the articles of the languages searched.
+    """
     by_term: dict[str, list[str]] = {}  # the word's term -> the languages analysing it so
     for lang in languages:
         emissions = analyze_word(word, lang).emissions
@@ -92,13 +98,12 @@ def _correct(corpus: Corpus, word: str, languages: list[str]) -> str | None:
     best_langs: list[str] = []
     checked = []
     for term, langs in by_term.items():
-        mask = corpus.language_mask(langs)
         df = corpus.doc_frequency(term, mask)
         if df >= RARE:
             return None  # a known word in one of the languages searched
         if term.isalpha():
-            checked.append((term, langs, mask, df))
-    for term, langs, mask, df in checked:
+            checked.append((term, langs, df))
+    for term, langs, df in checked:
         maxdist = 1 if len(term) <= 4 else 2
         for candidate in _candidates(corpus, term, maxdist):
             distance = edit_distance(term, candidate, maxdist)
@@ -112,7 +117,7 @@ def _correct(corpus: Corpus, word: str, languages: list[str]) -> str | None:
                 best, best_langs = key, langs
     if best is None:
         return None
-    return _surface(corpus, best[2], word, best_langs)
+    return _surface(corpus, best[2], word, best_langs if mask is not None else None)
 
 
 def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:
