@@ -33,7 +33,7 @@ from .columns import build_columns
 from .merge import merge_segments, plan_merges
 from .errors import (BadSetting, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
                      SourceNotFound, WouldDropArticles)
-from .language import default_language
+from .language import default_language, load_models_in_background
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
@@ -289,6 +289,7 @@ class _GenerationRun:
         self.store, self.live, self.full, self.base = store, live, full, base
         self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
         self.default_language = default_language
+        self._models = None  # the language models loading while articles are read (parallel builds)
         self.schema = build_schema()
         self.gen: Path | None = None
         self.sink = None
@@ -307,7 +308,10 @@ class _GenerationRun:
         self.progress.advance()
         if self.sink is None:
             self._buffer.append(entry)
+            if self.workers > 1 and self._models is None:
+                self._models = load_models_in_background()  # for the workers forked later
             if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
+                self._models.join()  # no thread left running across the fork
                 self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
                                                 self.segment_tokens, self.default_language))
             return
