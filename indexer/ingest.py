@@ -41,6 +41,8 @@ from .store import IndexStore, LiveIndex, Manifest, describe_os_error
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
+#: articles read ahead while the language models load, before the workers are forked anyway
+READ_AHEAD_LIMIT = 4 * PARALLEL_THRESHOLD
 
 
 class Progress(Protocol):
@@ -289,7 +291,7 @@ class _GenerationRun:
         self.store, self.live, self.full, self.base = store, live, full, base
         self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
         self.default_language = default_language
-        self._models = None  # the language models loading while articles are read (parallel builds)
+        self._models = None  # the language models, loading while the first articles are read
         self.schema = build_schema()
         self.gen: Path | None = None
         self.sink = None
@@ -308,14 +310,19 @@ class _GenerationRun:
         self.progress.advance()
         if self.sink is None:
             self._buffer.append(entry)
-            if self.workers > 1 and self._models is None:
-                self._models = load_models_in_background()  # for the workers forked later
-            if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
-                self._models.join()  # no thread left running across the fork
-                self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
-                                                self.segment_tokens, self.default_language))
+            if self.workers > 1:
+                if self._models is None:
+                    self._models = load_models_in_background()  # shared by the workers forked later
+                if len(self._buffer) >= READ_AHEAD_LIMIT or \
+                        (len(self._buffer) >= PARALLEL_THRESHOLD and not self._models.is_alive()):
+                    self._start_workers()
             return
         self.sink.add(entry)
+
+    def _start_workers(self) -> None:
+        self._models.join()  # loaded once, in this process, and no thread running across the fork
+        self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
+                                        self.segment_tokens, self.default_language))
 
     def _start(self, sink) -> None:
         self.sink = sink
@@ -327,8 +334,11 @@ class _GenerationRun:
         if self.sink is None:
             if not self._buffer:
                 return []
-            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
-                                    self.default_language))
+            if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
+                self._start_workers()
+            else:
+                self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
+                                        self.default_language))
         sink, self.sink = self.sink, None
         return sink.finish()
 

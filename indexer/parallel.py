@@ -18,7 +18,6 @@ import queue
 from pathlib import Path
 
 from .errors import IndexWriteFailed
-from .language import load_models
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 OS_ERROR_EXIT = 100  # worker exit code = 100 + errno for OSErrors
@@ -48,7 +47,6 @@ class ParallelSegmentSink:
 
     def __init__(self, directory: str | os.PathLike, schema, workers: int,
                  segment_tokens: int = SEGMENT_TOKENS, default_language: str = "en"):
-        load_models()  # the language detectors' models, loaded once and shared by the forked workers
         ctx = multiprocessing.get_context("fork")
         self._jobs = ctx.Queue(maxsize=QUEUE_BATCHES_PER_WORKER * workers)
         self._results = ctx.Queue()

@@ -67,8 +67,9 @@ def build_schema() -> fields.Schema:
         # indexed content last changed: what feeds order by and report as an entry's `updated`
         first_seen=SortableDate(stored=True, sortable=True),
         last_changed=fields.STORED(),
-        # the ISO 639-1 code the article was analysed in (stated by its data, or detected)
-        language=fields.ID(stored=True),
+        # the ISO 639-1 code the article was analysed in (stated by its data, or detected); search
+        # reads it from the segments' doc.lang column, so it is stored for Whoosh's readers only
+        language=fields.STORED(),
     )
 
 

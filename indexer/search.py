@@ -444,6 +444,7 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
     counts = corpus.languages()
     groups.sort(key=lambda group: -sum(counts.get(lang, 0) for lang in group[1]))  # largest first
     positive = _only_text(parsed)
+    shown_groups = []
     for lang, members in groups:
         lang_mask = corpus.language_mask(members) if members else np.zeros(corpus.size, dtype=bool)
         domain = None
@@ -466,12 +467,14 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
                 mask |= group_mask
                 scores[group_mask] = group_scores[group_mask]
         if shown or not members:
+            shown_groups.append(members)
             notices.extend(evaluator.notices)
             ignored.extend((word, members) for word in evaluator.ignored)
         spec = evaluator.spec()
         specs.update((member, spec) for member in members)
-    notices = _ignored_notices(ignored, [members for _, members in groups if set(members) & set(selected)]) \
-        + notices + _unknown_languages(parsed)
+    if mask is None:  # every group skipped: none of their articles holds a word of the query
+        mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
+    notices = _ignored_notices(ignored, shown_groups) + notices + _unknown_languages(parsed)
     source_mask, date_mask = _filter_masks(corpus, filters)
     language_mask = corpus.language_mask(selected) if filters.languages else None
     facet_masks = {"source": _all_of(mask, date_mask, language_mask),

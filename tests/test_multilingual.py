@@ -311,3 +311,14 @@ def test_a_stated_language_wins_and_changing_it_reindexes_the_article(tmp_path):
 def test_query_errors_do_not_depend_on_the_languages_searched(index):
     with pytest.raises(QueryError, match="at least 2 letters"):
         search(index, "lang:klingon a*")
+
+
+def test_a_language_with_few_articles_is_searched_on_its_own(index):
+    # Danish has one article here: evaluated on it alone, and skipped when it holds no word of the query
+    assert ids(search(index, "Fagforeningerne")) == ["sample-da"]
+    assert search(index, "lønninger", filters=SearchFilters(languages=("da",))).total == 1
+    assert search(index, "cocoa", filters=SearchFilters(languages=("da",))).total == 0
+    assert matches(index, "cocoa", SearchFilters(languages=("da",))).total == 0  # no facets: only Danish
+    assert search(index, "-cocoa", filters=SearchFilters(languages=("da",))).total == 1
+    assert ids(search(index, '"højere lønninger"')) == ["sample-da"]
+    assert {h.language for h in search(index, "lønning*").hits} == {"da", "no"}  # lønningene too
