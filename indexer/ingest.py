@@ -33,7 +33,7 @@ from .columns import build_columns
 from .merge import merge_segments, plan_merges
 from .errors import (BadSetting, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
                      SourceNotFound, WouldDropArticles)
-from .language import default_language, load_models_in_background
+from .language import default_language
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
@@ -41,8 +41,6 @@ from .store import IndexStore, LiveIndex, Manifest, describe_os_error
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
-#: articles read ahead while the language models load, before the workers are forked anyway
-READ_AHEAD_LIMIT = 4 * PARALLEL_THRESHOLD
 
 
 class Progress(Protocol):
@@ -291,7 +289,6 @@ class _GenerationRun:
         self.store, self.live, self.full, self.base = store, live, full, base
         self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
         self.default_language = default_language
-        self._models = None  # the language models, loading while the first articles are read
         self.schema = build_schema()
         self.gen: Path | None = None
         self.sink = None
@@ -310,17 +307,12 @@ class _GenerationRun:
         self.progress.advance()
         if self.sink is None:
             self._buffer.append(entry)
-            if self.workers > 1:
-                if self._models is None:
-                    self._models = load_models_in_background()  # shared by the workers forked later
-                if len(self._buffer) >= READ_AHEAD_LIMIT or \
-                        (len(self._buffer) >= PARALLEL_THRESHOLD and not self._models.is_alive()):
-                    self._start_workers()
+            if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
+                self._start_workers()
             return
         self.sink.add(entry)
 
     def _start_workers(self) -> None:
-        self._models.join()  # loaded once, in this process, and no thread running across the fork
         self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
                                         self.segment_tokens, self.default_language))
 

@@ -50,6 +50,7 @@ class Entry:
     root: str  # the source root it came from
     first_seen: float  # when newsindex first indexed this article id (UTC epoch seconds)
     last_changed: float  # when its indexed content last changed (UTC epoch seconds)
+    language: str | None = None  # the language to analyse it in, when already settled; else detected
 
 
 class TermIds:
@@ -232,7 +233,8 @@ class SegmentBuilder:
 
     def add(self, entry: Entry) -> None:
         article = entry.article
-        lang = article.language or detect_language(article.title, article.body, self.default_language)
+        lang = entry.language or article.language or \
+            detect_language(article.title, article.body, self.default_language)
         self._pending.append((entry, to_document(article, _utc(entry.first_seen), _utc(entry.last_changed),
                                                  lang)))
         if len(self._pending) >= BATCH_DOCS:
