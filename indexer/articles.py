@@ -61,7 +61,8 @@ class Problem:
     """Input that could not be indexed, reported as ``file:line: reason``.
 
     ``whole_file`` marks a file that could not be read at all: the articles it
-    held before are kept rather than deleted.
+    held before are kept rather than deleted. The report labels each one
+    (skipped, warning, ignored), so reasons do not repeat the label.
     """
 
     path: str
@@ -69,6 +70,12 @@ class Problem:
     line: int | None = None
     whole_file: bool = False
     warning: bool = False  # indexed anyway (e.g. cp1252 fallback); not counted as skipped
+    ignored: bool = False  # not an article at all (an image, a PDF, an archive): counted apart
+
+    @property
+    def label(self) -> str:
+        """How the report introduces it: what happened to the input."""
+        return "ignored" if self.ignored else "warning" if self.warning else "skipped"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

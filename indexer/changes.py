@@ -29,6 +29,7 @@ import numpy as np
 
 from .articles import Article, Problem, SourceFile
 from .engine import Corpus
+from .errors import DeletionsRefused
 from .readers import read_source
 from .store import Manifest
 from .writer import Entry
@@ -163,14 +164,14 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
             progress.advance()
             if item.id in where_seen:
                 _problem(plan, root, Problem(item.path, f"duplicate id {item.id!r} (first seen at "
-                                                        f"{where_seen[item.id]}); skipped", item.line))
+                                                        f"{where_seen[item.id]})", item.line))
                 continue
             digest = item.content_hash()
             previous = indexed.get(item.id)
             moved = previous is not None and (previous.root, previous.path) != (root, item.path)
             if moved and not full and previous.root in roots and _still_holds(previous, base, stats):
                 _problem(plan, root, Problem(item.path, f"duplicate id {item.id!r} (already indexed from "
-                                                        f"{previous.path}, which is unchanged); skipped",
+                                                        f"{previous.path}, which is unchanged)",
                                              item.line))
                 continue
             where_seen[item.id] = item.where
@@ -212,7 +213,7 @@ def _problem(plan: Plan, root: str, problem: Problem, replayed: bool = False) ->
         plan.failed_files.add((root, problem.path))
     recorded = plan.files.get((root, problem.path))
     if recorded is not None and not replayed:  # remembered with its file, for the runs that skip it
-        recorded[2].append([problem.reason, problem.line, problem.whole_file, problem.warning])
+        recorded[2].append([problem.reason, problem.line, problem.whole_file, problem.warning, problem.ignored])
 
 
 def _still_holds(previous: Indexed, base: Manifest, stats: dict) -> bool:
@@ -272,4 +273,42 @@ def articles_by_root(indexed: IndexedArticles) -> dict[str, int]:
     return counts
 
 
-__all__ = ["Article", "Indexed", "IndexedArticles", "Plan", "articles_by_root", "deletions", "read_sources"]
+def check_losses(indexed: IndexedArticles, roots: list[str], plan: Plan, full: bool,
+                 lost: dict[str, int]) -> None:
+    """Refuse (DeletionsRefused) a run that would drop a source's articles wholesale.
+
+    A source losing all its articles, or more than half, is far more often an
+    unmounted disk, an emptied folder or a mistyped path than an editor's
+    decision; the user confirms the latter with ``--allow-deletes``. A ``--full``
+    rebuild loses every article it does not read again, other sources' included.
+    """
+    if indexed.corpus is None:
+        return
+    held = articles_by_root(indexed)
+    if full:
+        lost = {}
+        for base, codes, live, files in indexed.file_keys():
+            for local in np.flatnonzero(live).tolist():
+                if indexed.article_id(base + local) not in plan.seen:
+                    root = files[int(codes[local])][0]
+                    lost[root] = lost.get(root, 0) + 1
+    losses = [(root, n, held.get(root, 0)) for root, n in sorted(lost.items())
+              if n and (n == held.get(root, 0) or 2 * n > held.get(root, 0))]
+    if not losses:
+        return
+    parts = []
+    for root, n, had in losses:
+        if root not in roots:
+            parts.append(f"{root} is not among the sources of this --full rebuild, so its {had:,} "
+                         f"article{'s' if had != 1 else ''} would be dropped")
+        else:
+            share = "all of them" if n == had else "more than half"
+            parts.append(f"it would delete {n:,} of the {had:,} articles from {root} ({share}: is the "
+                         f"folder empty, moved or not mounted?)")
+    advice = "give every source" if any(root not in roots for root, _, _ in losses) else "check the source"
+    raise DeletionsRefused(f"this reindex was stopped: {'; '.join(parts)}. Nothing was changed; "
+                           f"{advice}, or if the articles are gone on purpose, run again with --allow-deletes")
+
+
+__all__ = ["Article", "Indexed", "IndexedArticles", "Plan", "articles_by_root", "check_losses", "deletions",
+           "read_sources"]

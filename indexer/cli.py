@@ -1,7 +1,14 @@
 """The `newsindex` command: thin click commands over the library.
 
 Exit codes: 0 all went well; 1 some input was skipped (reported); 2 usage
-error; 3 a fatal error (printed as one line, no traceback).
+error (a bad option, query, setting or source); 3 a fatal error (printed as
+one line, no traceback).
+
+Options that are settings (``--index``, ``--workers``, ``--port`` …) are
+made from their declaration in :mod:`indexer.config` (type, range, help,
+environment variable); each command builds one :class:`~indexer.config.Settings`
+from the environment and its options and hands it to the library. Heavy
+modules are imported inside the commands, so ``--help`` and a search start fast.
 """
 from __future__ import annotations
 
@@ -9,22 +16,34 @@ import json
 import os
 import shlex
 import sys
-import time
 
 import click
 
 from . import config
-from .errors import NewsindexError, SourceNotFound
+from .errors import IndexNotFound, NewsindexError, UsageError
 
 EXIT_USAGE, EXIT_FATAL = 2, 3  # 1 (some input skipped) comes from ReindexSummary.exit_code
 PROBLEMS_SHOWN = 20
 
 
-def index_option(f):
-    setting = config.SETTINGS["index"]
-    return click.option("--index", "index_dir", envvar=setting.env, default=setting.default,
-                        show_default=True, type=click.Path(file_okay=False),
-                        help=setting.help + f" [env {setting.env}]")(f)
+def setting_option(name: str, *flags: str):
+    """A click option for setting ``name``, as declared: unset, it falls back to the environment."""
+    setting = config.SETTINGS[name]
+    if setting.choices:
+        kind = click.Choice(setting.choices)
+    elif setting.type is int:
+        kind = click.IntRange(setting.minimum, setting.maximum)
+    elif name == "index":
+        kind = click.Path(file_okay=False)
+    else:
+        kind = click.STRING
+    return click.option(*(flags or ("--" + name.replace("_", "-"),)), name, type=kind, default=None,
+                        help=f"{setting.help} [default: {setting.default or 'none'}; env {setting.env}]")
+
+
+def load_settings(**options) -> config.Settings:
+    """The run's settings: defaults, the environment, then the options given (None: not given)."""
+    return config.Settings.load(overrides=options)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,52 +56,62 @@ def cli() -> None:
     newsindex search "query"         search from the terminal
     newsindex serve                  the web site and JSON API
     newsindex stats                  what the index holds
+    newsindex generations            the generations kept for rollback
+    newsindex rollback [GEN]         serve an earlier generation again
     """
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
-@index_option
+@setting_option("index")
 @click.option("--full", is_flag=True, help="Rebuild from scratch beside the live index, then switch.")
-@click.option("--workers", type=click.IntRange(1, 64), envvar=config.SETTINGS["workers"].env,
-              default=config.SETTINGS["workers"].default, show_default=True,
-              help=config.SETTINGS["workers"].help)
-@click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of failing.")
+@setting_option("workers")
+@setting_option("keep_generations")
 @click.option("--allow-deletes", is_flag=True,
-              help="Let a run delete more than half of a source's articles (a reindex otherwise refuses: "
-                   "the folder may be empty or unmounted).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only problems and errors.")
-@click.option("-v", "--verbose", is_flag=True, help="List every skipped input, not just the first few.")
+              help="Let this run delete all or more than half of a source's articles (or leave a source "
+                   "out of --full). Without it such a run stops before writing anything: an empty or "
+                   "unmounted folder must not empty the index.")
+@click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of failing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems, notes and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped and ignored input, not just the first few.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def reindex(sources, index_dir, full, workers, wait, allow_deletes, quiet, verbose, as_json):
+def reindex(sources, index, full, workers, keep_generations, allow_deletes, wait, quiet, verbose, as_json):
     """Index the articles in SOURCES (files or directories).
 
     Incremental by default: new and changed articles are written, unchanged
     ones skipped, articles whose file is gone deleted. Formats: .jsonl/.json,
-    .txt/.md, .html/.htm. Searches keep working while it runs.
+    .txt/.md, .html/.htm; images, PDFs and archives are ignored. Searches keep
+    working while it runs.
     """
     from .ingest import reindex as run_reindex
+    from .progress import make_progress
 
+    settings = load_settings(index=index, workers=workers, keep_generations=keep_generations)
     progress = make_progress(quiet or as_json)
     command = "newsindex reindex " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    summary = run_reindex(index_dir, sources, full=full, workers=workers, wait=wait,
-                          allow_deletes=allow_deletes, progress=progress, command=command)
+    summary = run_reindex(settings.index, sources, full=full, workers=settings.workers, wait=wait,
+                          allow_deletes=allow_deletes, progress=progress, command=command, settings=settings)
     print_problems(summary.problems, verbose)
     if as_json:
-        click.echo(json.dumps({**summary.as_dict(), "index": str(index_dir),
-                               "problems": [str(p) for p in summary.problems]}))
-    elif not quiet:
-        click.echo(format_summary(summary, index_dir))
+        click.echo(json.dumps({**summary.as_dict(), "index": str(settings.index),
+                               "problems": [str(p) for p in summary.problems if not p.ignored],
+                               "ignored_files": [p.path for p in summary.problems if p.ignored]}))
+    elif quiet:
+        for note in summary.notes:  # repairs are worth hearing about even when quiet
+            click.echo(f"note: {note}", err=True)
+    else:
+        click.echo(format_summary(summary, settings.index))
     sys.exit(summary.exit_code)
 
 
 def print_problems(problems, verbose: bool) -> None:
-    shown = problems if verbose else problems[:PROBLEMS_SHOWN]
+    """Skipped input and warnings (the first 20); ignored files only with --verbose."""
+    listed = [p for p in problems if verbose or not p.ignored]
+    shown = listed if verbose else listed[:PROBLEMS_SHOWN]
     for problem in shown:
-        label = "warning" if problem.warning else "skipped"
-        click.echo(f"{label}: {problem}", err=True)
-    if len(problems) > len(shown):
-        click.echo(f"... and {len(problems) - len(shown)} more (--verbose lists them all)", err=True)
+        click.echo(f"{problem.label}: {problem}", err=True)
+    if len(listed) > len(shown):
+        click.echo(f"... and {len(listed) - len(shown)} more (--verbose lists them all)", err=True)
 
 
 def format_summary(s, index_dir) -> str:
@@ -98,14 +127,16 @@ def format_summary(s, index_dir) -> str:
               f"unchanged {s.unchanged:,} · skipped {s.skipped:,}")
     if s.warnings:
         counts += f" · warnings {s.warnings:,}"
+    if s.ignored:
+        counts += f" · ignored {s.ignored:,} (not articles; --verbose lists them)"
     return f"{head}\n  {counts}\n  {s.seconds:.1f} s · {s.rate:,.0f} articles/s"
 
 
 @cli.command()
-@index_option
+@setting_option("index")
 @click.option("--wait", is_flag=True, help="If a reindex is running, wait for it instead of failing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def optimize(index_dir, wait, quiet):
+def optimize(index, wait, quiet):
     """Merge the index into one segment (searches keep answering meanwhile).
 
     Incremental reindexes add small segments and merge them by themselves,
@@ -113,20 +144,22 @@ def optimize(index_dir, wait, quiet):
     optimize makes searches as fast as after a full build.
     """
     from .ingest import optimize as run_optimize
+    from .progress import make_progress
 
-    summary = run_optimize(index_dir, wait=wait, progress=make_progress(quiet),
-                           command="newsindex optimize")
+    settings = load_settings(index=index)
+    summary = run_optimize(settings.index, wait=wait, progress=make_progress(quiet),
+                           command="newsindex optimize", settings=settings)
     if not quiet:
-        click.echo(format_summary(summary, index_dir) if summary.mode == "optimize"
-                   else f"Nothing to do: {index_dir} is one segment without deleted articles.")
+        click.echo(format_summary(summary, settings.index) if summary.mode == "optimize"
+                   else f"Nothing to do: {settings.index} is one segment without deleted articles.")
 
 
 @cli.command()
 @click.argument("dest", type=click.Path(file_okay=False))
-@index_option
+@setting_option("index")
 @click.option("--wait", is_flag=True, help="If a reindex or publish holds a lock, wait for it instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def publish(dest, index_dir, wait, as_json):
+def publish(dest, index, wait, as_json):
     """Copy the live index to DEST (a read replica) and switch DEST to it.
 
     Files DEST already holds are linked, not copied; DEST switches only once
@@ -134,6 +167,7 @@ def publish(dest, index_dir, wait, as_json):
     """
     from .replicate import publish as run_publish
 
+    index_dir = load_settings(index=index).index
     summary = run_publish(index_dir, dest, wait=wait)
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "index": str(index_dir), "dest": str(dest)}))
@@ -146,13 +180,13 @@ def publish(dest, index_dir, wait, as_json):
 
 
 @cli.command()
-@index_option
+@setting_option("index")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def stats(index_dir, as_json):
+def stats(index, as_json):
     """What the index holds: articles, sources, dates, size, versions, last reindex."""
     from .stats import index_stats
 
-    info = index_stats(index_dir)
+    info = index_stats(load_settings(index=index).index)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -180,89 +214,62 @@ def stats(index_dir, as_json):
     click.echo("\n".join(lines))
 
 
-class _Lines:
-    """Plain progress lines for logs and pipes: one every few seconds."""
+@cli.command()
+@setting_option("index")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def generations(index, as_json):
+    """The live generation and the earlier ones kept for rollback, newest first."""
+    from .generations import describe
+    from .store import IndexStore
 
-    INTERVAL = 2.0
-
-    def __init__(self):
-        self.name, self.total, self.done = "", None, 0
-        self.started = self.last = time.monotonic()
-
-    def phase(self, name, total):
-        self.name, self.total, self.done = name, total, 0
-        self.started = self.last = time.monotonic()
-        if name == "committing":
-            click.echo("committing the new index…", err=True)
-
-    def advance(self, n=1):
-        self.done += n
-        now = time.monotonic()
-        if now - self.last >= self.INTERVAL:
-            self.last = now
-            rate = self.done / max(now - self.started, 1e-9)
-            line = f"{self.name}: {self.done:,}"
-            if self.total:
-                eta = (self.total - self.done) / rate if rate else 0
-                line += f"/{self.total:,} articles ({rate:,.0f}/s, ETA {eta:.0f} s)"
-            else:
-                line += f" articles ({rate:,.0f}/s)"
-            click.echo(line, err=True)
-
-    def note(self, message):
-        click.echo(message, err=True)
-
-    def close(self):
-        pass
+    store = IndexStore(load_settings(index=index).index)
+    infos = describe(store)
+    if not infos:
+        raise IndexNotFound(f"no index has been built in {store.root} yet; run `newsindex reindex SOURCE` first")
+    if as_json:
+        click.echo(json.dumps([info.to_dict() for info in infos], indent=2))
+        return
+    lines = [f"  {'generation':<12} {'articles':>9}  {'built':<25}  {'reindex':<34}  size"]
+    for info in infos:
+        mark = "*" if info.live else " "
+        if not info.complete:
+            lines.append(f"{mark} {info.name:<12} (unfinished: left by an interrupted reindex; the next "
+                         f"reindex removes it)")
+            continue
+        last = info.last_reindex or {}
+        change = (f"{last.get('mode', '?')}: +{last.get('added', 0):,} ~{last.get('updated', 0):,} "
+                  f"-{last.get('deleted', 0):,}")
+        size = f"{info.size_bytes / 1e6:,.1f} MB ({info.own_bytes / 1e6:,.1f} MB its own)"
+        lines.append(f"{mark} {info.name:<12} {info.articles or 0:>9,}  {info.built or '?':<25}  "
+                     f"{change:<34}  {size}")
+    lines.append("* live · +added ~updated -deleted · `newsindex rollback [GEN]` serves another one")
+    click.echo("\n".join(lines))
 
 
-class _Bar:
-    """A tqdm bar on a terminal: count, rate, ETA."""
+@cli.command()
+@click.argument("generation", required=False)
+@setting_option("index")
+@click.option("--wait", is_flag=True, help="If a reindex is running, wait for it instead of failing.")
+def rollback(generation, index, wait):
+    """Serve an earlier generation again: GENERATION (gen-000004, or 4) or, by default, the one
+    that was live before the live one. Running servers switch on their next request; the
+    generation rolled back from is kept, so `newsindex rollback` with its name goes forward again.
+    Also repairs a missing or damaged CURRENT pointer (to the newest complete generation)."""
+    from .generations import resolve_name, rollback as roll_back
+    from .store import IndexStore
 
-    def __init__(self):
-        self.bar = None
-
-    def phase(self, name, total):
-        from tqdm import tqdm
-
-        self.close()
-        if name == "committing":
-            click.echo("committing the new index…", err=True)
-            return
-        sized = _tty_columns() > 0  # a pty may report no size: then a fixed width
-        self.bar = tqdm(total=total, desc=name, unit=" articles", unit_scale=False,
-                        file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80,
-                        nrows=None if sized else 24, leave=False, mininterval=0.2)
-
-    def advance(self, n=1):
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def note(self, message):
-        if self.bar is not None:
-            self.bar.write(message, file=sys.stderr)
-        else:
-            click.echo(message, err=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _tty_columns() -> int:
-    try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
-    except (OSError, ValueError):
-        return 0
-
-
-def make_progress(quiet: bool):
-    from .ingest import SilentProgress
-
-    if quiet:
-        return SilentProgress()
-    return _Bar() if sys.stderr.isatty() else _Lines()
+    settings = load_settings(index=index)
+    store = IndexStore(settings.index, keep_generations=settings.keep_generations)
+    if not store.generations():
+        raise IndexNotFound(f"no index has been built in {store.root} yet; run `newsindex reindex SOURCE` first")
+    command = "newsindex rollback " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    with store.lock(wait=wait, command=command,
+                    on_wait=lambda who: click.echo(f"waiting for the running reindex ({who})", err=True)):
+        before, after = roll_back(store, resolve_name(store, generation) if generation else None)
+    meta = store.read_meta(after)
+    back = f"; `newsindex rollback {before}` goes back" if before else ""
+    click.echo(f"{after} is live in {store.root}: {meta.get('articles', 0):,} articles, built "
+               f"{meta.get('built', '?')} ({f'it was {before}' if before else 'no generation was live'}){back}.")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -275,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
-    except SourceNotFound as exc:
+    except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except NewsindexError as exc:
@@ -294,9 +301,11 @@ def main(argv: list[str] | None = None) -> None:
 
 @cli.command()
 @click.argument("query", required=False, default="")
-@index_option
-@click.option("--limit", "per_page", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Results per page (with --batch: results per query).")
+@setting_option("index")
+@click.option("--limit", type=click.IntRange(1, 1000), default=None,
+              help=f"Results per page [default: {config.SETTINGS['per_page'].env}, "
+                   f"{config.SETTINGS['per_page'].default}; at most {config.SETTINGS['max_per_page'].env}]; "
+                   f"with --batch, results per query [default: 1000].")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True)
@@ -305,6 +314,7 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
 @click.option("--lang", "languages", multiple=True, metavar="CODE",
               help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
+@setting_option("feedback")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
 @click.option("--show-query", is_flag=True, help="Print how the query was understood.")
 @click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"),
@@ -316,43 +326,54 @@ def main(argv: list[str] | None = None) -> None:
               metavar="URL", help="With --format atom: " + config.SETTINGS["base_url"].help
               + f" [env {config.SETTINGS['base_url'].env}]")
 @click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
-def search(query, index_dir, per_page, page, sort, sources, date_from, date_to, languages, as_json,
+def search(query, index, limit, page, sort, sources, date_from, date_to, languages, feedback, as_json,
            show_query, batch, out_format, base_url, run_name):
-    """Search the index: QUERY uses the query language (see README), or --batch for evaluation."""
+    """Search the index: QUERY uses the query language (see README; `*` lists every article),
+    or --batch for evaluation."""
     from .search import SearchFilters, batch_search, parse_day, parse_language, search as run_search
     from .store import LiveIndex
 
-    index = LiveIndex(index_dir)
+    settings = load_settings(index=index, feedback=feedback)
+    live = LiveIndex(settings.index)
     if batch is not None:
         if out_format == "atom":
             raise click.UsageError("--format atom prints the feed of one QUERY, not of a --batch")
-        limit = per_page if per_page != 10 else 1000
-        _run_batch(index, batch, limit, out_format or "trec", run_name, batch_search)
+        _run_batch(live, batch, limit or 1000, out_format or "trec", run_name, batch_search, settings)
         return
-    if not query.strip():
-        raise click.UsageError("give a QUERY to search for (or --batch FILE)")
     if out_format in ("trec", "jsonl"):
         raise click.UsageError(f"--format {out_format} goes with --batch; for one QUERY use --json, "
                                f"or --format atom for its feed")
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
                             date_to=parse_day(date_to, "--to", end=True),
                             languages=tuple(parse_language(code, "--lang") for code in languages))
+    if not query.strip() and not (sources or date_from or date_to or languages):
+        raise click.UsageError("the QUERY is missing (or empty): give words to search for, '*' to list "
+                               "every article, or --batch FILE")
     if out_format == "atom":
         from webapp.feeds import cli_feed
 
-        sys.stdout.buffer.write(cli_feed(index_dir, query, sources, date_from, date_to, base_url,
+        sys.stdout.buffer.write(cli_feed(settings, query, sources, date_from, date_to, base_url,
                                          filters.languages))
         return
-    results = run_search(index, query, page=page, per_page=min(per_page, 100), filters=filters, sort=sort)
+    per_page = limit or settings.per_page
+    if per_page > settings.max_per_page:
+        raise UsageError(f"--limit {per_page} is more than a page can hold ({settings.max_per_page}, "
+                         f"{config.SETTINGS['max_per_page'].env}); use --page for the next results")
+    results = run_search(live, query, page=page, per_page=per_page, filters=filters, sort=sort,
+                         settings=settings)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
     if show_query:
         click.echo(f"query: {results.parsed}", err=True)
+    if results.total and not results.hits:
+        raise UsageError(f"there is no page {page}: the {results.total:,} result"
+                         f"{'s' if results.total != 1 else ''} fill {results.pages:,} page"
+                         f"{'s' if results.pages != 1 else ''} of {per_page} (--page 1 to {results.pages:,})")
     click.echo(format_results(results, color=sys.stdout.isatty()))
 
 
-def _run_batch(index, batch, limit, out_format, run_name, batch_search) -> None:
+def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings) -> None:
     def queries():
         for number, line in enumerate(batch, 1):
             line = line.rstrip("\r\n")
@@ -364,7 +385,7 @@ def _run_batch(index, batch, limit, out_format, run_name, batch_search) -> None:
                 continue
             yield qid.strip(), text
 
-    for qid, ranked in batch_search(index, queries(), limit=limit):
+    for qid, ranked in batch_search(index, queries(), limit=limit, settings=settings):
         if out_format == "jsonl":
             click.echo(json.dumps({"qid": qid, "hits": [{"id": d, "score": round(s, 4)} for d, s in ranked]}))
             continue
@@ -401,25 +422,24 @@ def format_results(r, color: bool) -> str:
     return "\n".join(lines)
 
 
+
+
 @cli.command()
-@index_option
-@click.option("--host", envvar=config.SETTINGS["host"].env, default=config.SETTINGS["host"].default,
-              show_default=True, help=config.SETTINGS["host"].help)
-@click.option("--port", type=click.IntRange(0, 65535), envvar=config.SETTINGS["port"].env,
-              default=config.SETTINGS["port"].default, show_default=True, help=config.SETTINGS["port"].help)
-@click.option("--workers", type=click.IntRange(1, 64), envvar=config.SETTINGS["web_workers"].env,
-              default=config.SETTINGS["web_workers"].default, show_default=True,
-              help=config.SETTINGS["web_workers"].help)
-def serve(index_dir, host, port, workers):
+@setting_option("index")
+@setting_option("host")
+@setting_option("port")
+@setting_option("web_workers", "--workers")
+def serve(index, host, port, web_workers):
     """Serve the search site and JSON API with gunicorn (reindex in another shell any time)."""
     from webapp.serve import run
 
-    run(index_dir=index_dir, host=host, port=port, workers=workers)
+    run(load_settings(index=index, host=host, port=port, web_workers=web_workers))
+
 
 
 @cli.command()
 @click.argument("query", required=False, default="")
-@index_option
+@setting_option("index")
 @click.option("--format", "out_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="CSV for spreadsheets (RFC 4180), JSON Lines for programs.")
 @click.option("--fields", metavar="A,B,…", help="Columns, comma-separated, in this order. Default: the fields "
@@ -440,7 +460,7 @@ def serve(index_dir, host, port, workers):
               help=f"At most this many articles (default and largest: {config.SETTINGS['export_limit'].env}).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to FILE (replaced only once the export is complete) instead of standard output.")
-def export(query, index_dir, out_format, fields, with_body, bom, no_formula_guard, sort, sources, date_from,
+def export(query, index, out_format, fields, with_body, bom, no_formula_guard, sort, sources, date_from,
            date_to, languages, limit, output):
     """Every article QUERY matches (not one page), as CSV or JSON Lines.
 
@@ -452,11 +472,13 @@ def export(query, index_dir, out_format, fields, with_body, bom, no_formula_guar
     from .search import SearchFilters, parse_day, parse_language
     from .store import LiveIndex
 
+    settings = load_settings(index=index)
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
                             date_to=parse_day(date_to, "--to", end=True),
                             languages=tuple(parse_language(code, "--lang") for code in languages))
-    prepared = prepare(LiveIndex(index_dir), query, filters, sort, format=out_format, fields=fields,
-                       with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit)
+    prepared = prepare(LiveIndex(settings.index), query, filters, sort, format=out_format, fields=fields,
+                       with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit,
+                       settings=settings)
     if output:
         _write_file_atomically(output, prepared.chunks())
         click.echo(f"exported {prepared.count:,} of {prepared.total:,} matching articles to {output}", err=True)
@@ -496,7 +518,7 @@ class ExportFailed(NewsindexError):
 
 @cli.command()
 @click.argument("queries", nargs=-1)
-@index_option
+@setting_option("index")
 @click.option("--interval", type=click.Choice(["auto", "year", "month", "week", "day"]), default="auto",
               show_default=True, help="Length of a period (auto: the finest with at most 120 periods).")
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
@@ -506,7 +528,7 @@ class ExportFailed(NewsindexError):
               help="Only articles in this language (de, fr, …; repeatable).")
 @click.option("--per-1000", "per_1000", is_flag=True, help="Articles per 1,000 articles of the period, not counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/histogram.")
-def trends(queries, index_dir, interval, sources, date_from, date_to, languages, per_1000, as_json):
+def trends(queries, index, interval, sources, date_from, date_to, languages, per_1000, as_json):
     """Matching articles per period for each of QUERIES (up to 5; none: every article), as CSV.
 
     One row per period (year, month, ISO week or day, UTC), one column per query, and the
@@ -521,7 +543,8 @@ def trends(queries, index_dir, interval, sources, date_from, date_to, languages,
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
                             date_to=parse_day(date_to, "--to", end=True),
                             languages=tuple(parse_language(code, "--lang") for code in languages))
-    result = histogram(LiveIndex(index_dir), list(queries) or [""], interval, filters)
+    settings = load_settings(index=index)
+    result = histogram(LiveIndex(settings.index), list(queries) or [""], interval, filters, settings=settings)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return

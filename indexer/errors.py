@@ -12,6 +12,12 @@ class NewsindexError(Exception):
     code = "error"
 
 
+class UsageError(NewsindexError):
+    """The request itself is wrong (a bad option, query or setting): exit 2 / HTTP 400."""
+
+    code = "bad_request"
+
+
 class IndexNotFound(NewsindexError):
     code = "no_index"
 
@@ -28,7 +34,7 @@ class ReindexRunning(NewsindexError):
     code = "reindex_running"
 
 
-class SourceNotFound(NewsindexError):
+class SourceNotFound(UsageError):
     code = "source_not_found"
 
 
@@ -36,13 +42,7 @@ class IndexWriteFailed(NewsindexError):
     code = "index_write_failed"
 
 
-class WouldDropArticles(NewsindexError):
-    """A reindex that would delete what looks like a vanished source; nothing was changed."""
+class DeletionsRefused(NewsindexError):
+    """A reindex would delete too much of a source; nothing was written (see ``--allow-deletes``)."""
 
-    code = "would_drop_articles"
-
-
-class BadSetting(NewsindexError):
-    """A setting (NEWSINDEX_*) has a value newsindex cannot use; nothing was done."""
-
-    code = "bad_setting"
+    code = "deletions_refused"

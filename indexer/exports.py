@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Iterator
 
-from . import config
+from .config import Settings
 from .search import Hit, Matches, QueryError, SearchFilters, iso_datetime, matches
 
 FORMATS = ("csv", "jsonl")
@@ -97,7 +97,8 @@ class Export:
 
 def export(index, query: str, filters: SearchFilters | None = None, sort: str = "relevance", *,
            format: str = "csv", fields: Iterable[str] | str | None = None, with_body: bool = False,
-           bom: bool = False, guard_formulas: bool = True, limit: int | None = None) -> Export:
+           bom: bool = False, guard_formulas: bool = True, limit: int | None = None,
+           settings: Settings | None = None) -> Export:
     """Prepare an export of every article ``query`` matches (see :func:`indexer.search.matches`).
 
     ``fields`` (names or one comma-separated string) defaults to :data:`HIT_FIELDS`;
@@ -109,10 +110,11 @@ def export(index, query: str, filters: SearchFilters | None = None, sort: str = 
     chosen = parse_fields(fields)
     if with_body and "body" not in chosen:
         chosen += ("body",)
-    most = config.get("export_limit")
+    settings = settings or Settings.load()
+    most = settings.export_limit
     if limit is not None and not 1 <= limit <= most:
         raise QueryError(f"limit must be between 1 and {most:,} (NEWSINDEX_EXPORT_LIMIT; got {limit})", "limit")
-    found = matches(index, query, filters, sort=sort, limit=limit or most)
+    found = matches(index, query, filters, sort=sort, limit=limit or most, settings=settings)
     return Export(format=format, fields=chosen, matches=found, bom=bom, guard_formulas=guard_formulas,
                   limit=limit or most, limit_setting=limit is None)
 

@@ -65,10 +65,11 @@ class Feed:
 
 
 def atom_feed(index, query: str, filters: SearchFilters | None, links: FeedLinks,
-              entries: int = FEED_ENTRIES) -> Feed:
+              entries: int = FEED_ENTRIES, settings=None) -> Feed:
     """The Atom feed of ``query`` under ``filters``: its ``entries`` newest matches by first_seen."""
     filters = filters or SearchFilters()
-    found = matches(index, query, filters, sort="first_seen", limit=min(entries, FEED_ENTRIES))
+    found = matches(index, query, filters, sort="first_seen", limit=min(entries, FEED_ENTRIES),
+                    settings=settings)
     return Feed(xml=_render(found, filters, links), generation=found.generation, built=found.built,
                 entries=len(found.docnums), total=found.total)
 

@@ -15,6 +15,7 @@ sources the index holds but this run does not name.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -25,19 +26,22 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError
 
 from .articles import Problem
-from .changes import IndexedArticles, Plan, articles_by_root, deletions, read_sources
+from .changes import IndexedArticles, Plan, check_losses, deletions, read_sources
 from .codec import read_toc, write_toc
 from .columns import build_columns
-from .merge import merge_segments, plan_merges
-from .errors import (BadSetting, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError,
-                     SourceNotFound, WouldDropArticles)
+from .config import SettingError, Settings
+from .errors import (DeletionsRefused, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
+                     NewsindexError, SourceNotFound)
+from .generations import newest_usable, repair_pointer
 from .language import default_language
+from .merge import merge_segments, plan_merges
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
-from .store import IndexStore, LiveIndex, Manifest, describe_os_error
+from .store import META_FILE, IndexStore, LiveIndex, Manifest, describe_os_error
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
@@ -68,11 +72,13 @@ class ReindexSummary:
     unchanged: int = 0
     skipped: int = 0
     warnings: int = 0
+    ignored: int = 0  # files that are not articles (images, PDFs, archives)
     written: int = 0
     articles: int = 0  # in the index afterwards
     seconds: float = 0.0
     generation: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
 
     @property
     def rate(self) -> float:
@@ -87,9 +93,10 @@ class ReindexSummary:
     def as_dict(self) -> dict:
         return {"mode": self.mode, "added": self.added, "updated": self.updated,
                 "deleted": self.deleted, "unchanged": self.unchanged, "skipped": self.skipped,
-                "warnings": self.warnings, "written": self.written, "articles": self.articles,
-                "seconds": round(self.seconds, 3), "articles_per_second": round(self.rate, 1),
-                "generation": self.generation}
+                "warnings": self.warnings, "ignored": self.ignored, "written": self.written,
+                "articles": self.articles, "seconds": round(self.seconds, 3),
+                "articles_per_second": round(self.rate, 1), "generation": self.generation,
+                "notes": self.notes}
 
 
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
@@ -108,45 +115,51 @@ def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
 
 def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], *,
             full: bool = False, workers: int = 1, wait: bool = False, allow_deletes: bool = False,
-            progress: Progress | None = None, command: str = "",
+            progress: Progress | None = None, command: str = "", settings: Settings | None = None,
             segment_tokens: int = SEGMENT_TOKENS) -> ReindexSummary:
     """Bring the index at ``index_dir`` up to date with ``sources``.
 
+    Raises DeletionsRefused, before switching to anything, when the run would
+    delete all or most of a source's articles and ``allow_deletes`` is not set.
+    ``settings.keep_generations`` earlier generations are kept for rollback;
     ``segment_tokens`` bounds each new segment (and so each worker's memory).
     """
     started = time.perf_counter()
-    progress = progress or SilentProgress()
+    settings = settings or Settings.load()
+    notes: list[str] = []
+    progress = _Recording(progress or SilentProgress(), notes)
     roots = resolve_sources(sources)
-    default = _default_language()
-    store = IndexStore(index_dir)
+    default = _default_language(settings)
+    store = IndexStore(index_dir, keep_generations=settings.keep_generations)
     with store.lock(wait=wait, command=command,
-                    on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")) as leftover:
+                    on_wait=lambda who: progress.inform(f"waiting for the running reindex ({who})")) as leftover:
         if leftover:
             progress.note(f"a previous reindex (pid {leftover.get('pid', '?')}) did not finish; "
                           f"cleaning up after it")
+        live, repaired = repair_pointer(store)
+        if repaired:
+            progress.note(repaired)
+        unfinished = [n for n in store.generations() if n != live and not store.is_complete(n)]
+        store.remove_stale(keep=live)
+        if unfinished and not leftover:
+            progress.note(f"removed {len(unfinished)} unfinished generation(s) left by an interrupted reindex")
+        base = _load_base(store, live, full, roots, allow_deletes, progress, default)
+        full, indexed = base.full, base.indexed
+        run = _GenerationRun(store, base.name, full, base.manifest, workers, progress, segment_tokens, default)
         try:
-            live = store.current_name()
-        except IndexUnreadable as exc:  # a damaged pointer: rebuild rather than refuse forever
-            progress.note(f"{exc}: rebuilding in full")
-            store.pointer.unlink()
-            live = None
-        removed = store.remove_stale(keep=live)
-        if removed and not leftover:
-            progress.note(f"removed {len(removed)} unfinished generation(s) left by an interrupted reindex")
-        base, indexed, full, manifest_ok = _load_base(store, live, full, roots, allow_deletes, progress, default)
-        run = _GenerationRun(store, live, full, base, workers, progress, segment_tokens, default)
-        try:
-            plan = read_sources(roots, indexed, base, full, progress, run.add)
+            plan = read_sources(roots, indexed, base.manifest, full, progress, run.add)
             gone, lost = ([], {}) if full else deletions(indexed, roots, plan)
             if not allow_deletes:
-                _refuse_mass_deletion(indexed, lost)
+                check_losses(indexed, roots, plan, full, lost)
             summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
                                      updated=plan.updated, unchanged=plan.unchanged,
                                      deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
-                                     problems=plan.problems)
-            summary.skipped = sum(1 for p in plan.problems if not p.warning)
-            summary.warnings = len(plan.problems) - summary.skipped
-            if not full and not plan.written and not gone and manifest_ok:
+                                     problems=plan.problems, notes=notes)
+            summary.ignored = sum(1 for p in plan.problems if p.ignored)
+            summary.warnings = sum(1 for p in plan.problems if p.warning and not p.ignored)
+            summary.skipped = len(plan.problems) - summary.ignored - summary.warnings
+            if not full and not plan.written and not gone and not base.rewrite and \
+                    not _files_changed(base.manifest, roots, plan):
                 run.discard()
                 summary.mode = "unchanged"
                 summary.generation = live
@@ -161,8 +174,44 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
     return summary
 
 
+def _files_changed(manifest: Manifest, roots: list[str], plan: Plan) -> bool:
+    """Did this run see source files other than the manifest lists (new, touched, or gone)? Then a
+    new generation records them, even with no article changed, so the next run can skip them."""
+    for root in roots:
+        known = manifest.files_under(root)
+        seen = {path: stamp for (r, path), stamp in plan.files.items() if r == root}
+        if {p: v[:2] for p, v in known.items()} != {p: v[:2] for p, v in seen.items()}:
+            return True
+    return False
+
+
+class _Recording:
+    """Passes progress through, and keeps the notes (repairs, decisions) for the summary."""
+
+    def __init__(self, progress: Progress, notes: list[str]):
+        self._progress, self._notes = progress, notes
+
+    def phase(self, name: str, total: int | None) -> None:
+        self._progress.phase(name, total)
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.advance(n)
+
+    def note(self, message: str) -> None:
+        if message != "switching to the new index":
+            self._notes.append(message)
+        self._progress.note(message)
+
+    def inform(self, message: str) -> None:
+        """A passing message, not worth keeping in the summary."""
+        self._progress.note(message)
+
+    def close(self) -> None:
+        self._progress.close()
+
+
 def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Progress | None = None,
-             command: str = "") -> ReindexSummary:
+             command: str = "", settings: Settings | None = None) -> ReindexSummary:
     """Merge every segment of the live generation into one (dropping deleted articles).
 
     A new generation like any reindex: searches keep answering from the old
@@ -170,8 +219,9 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
     when the index is a single segment without deletions.
     """
     started = time.perf_counter()
+    settings = settings or Settings.load()
     progress = progress or SilentProgress()
-    store = IndexStore(index_dir)
+    store = IndexStore(index_dir, keep_generations=settings.keep_generations)
     with store.lock(wait=wait, command=command,
                     on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")):
         generation = LiveIndex(store.root).current()
@@ -202,77 +252,102 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
     return summary
 
 
-MASS_DELETION_SHARE = 0.5
+@dataclass
+class _Base:
+    """What a reindex starts from."""
+
+    manifest: Manifest
+    indexed: IndexedArticles
+    full: bool
+    name: str | None = None  # the generation an incremental run hard-links and updates
+    rewrite: bool = False  # write a new generation even if nothing changed (to replace a damaged one)
 
 
-def _refuse_mass_deletion(indexed: IndexedArticles, lost: dict[str, int]) -> None:
-    """Stop when a source would lose more than half of its articles (or all): it vanished, probably."""
-    if not lost:
-        return
-    held = articles_by_root(indexed)
-    for root, n in sorted(lost.items()):
-        if n == held.get(root, 0) or n > MASS_DELETION_SHARE * held.get(root, 0):
-            raise WouldDropArticles(
-                f"this reindex would delete {n:,} of the {held.get(root, 0):,} articles from {root} "
-                f"(is the folder empty or unmounted?); nothing was changed. If they are really gone, "
-                f"run it again with --allow-deletes")
-
-
-def _default_language() -> str:
+def _default_language(settings: Settings) -> str:
     """``NEWSINDEX_LANGUAGE``, checked before anything is read or written."""
     try:
-        return default_language()
+        return default_language(settings.language)
     except ValueError as exc:
-        raise BadSetting(f"{exc}; nothing was changed") from None
-
-
-class _DefaultLanguageChanged(Exception):
-    pass
+        raise SettingError(f"{exc}; nothing was changed") from None
 
 
 def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str], allow_deletes: bool,
-               progress: Progress, default: str = "en") -> tuple[Manifest, IndexedArticles, bool, bool]:
-    """The live generation's manifest and articles, whether to rebuild in full (an unusable or
-    outdated index, or one whose undetectable articles were given another default language),
-    and whether the manifest was sound (if not, the run writes a new one)."""
+               progress: Progress, default: str = "en") -> _Base:
+    """The generation this run builds on and what it holds; a full rebuild when there is none.
+
+    A live generation that cannot be built upon (its segments damaged) gives
+    way to the newest complete one before it; an index of another version, or
+    one whose undetectable articles were given another default language
+    (``NEWSINDEX_LANGUAGE``), is rebuilt in full. A rebuild in full that would
+    leave out a source the index holds stops the run unless ``allow_deletes``.
+    """
     if live is None:
-        return Manifest(), IndexedArticles(None), True, True
+        if store.generations():  # every generation unusable: what did they hold?
+            _refuse_left_out(_recorded_sources(store), roots, allow_deletes,
+                             "the index has no generation left to serve")
+        return _Base(Manifest(), IndexedArticles(None), True)
+    problem = None
     try:
         meta = store.read_meta(live)
         store.check_versions(meta)
-        if meta.get("default_language", default) != default:
-            raise _DefaultLanguageChanged(meta["default_language"])
-        indexed = IndexedArticles(LiveIndex(store.root).current().corpus)
-    except (IndexVersionMismatch, IndexUnreadable, _DefaultLanguageChanged) as exc:
-        if isinstance(exc, _DefaultLanguageChanged):
-            # which articles fell back to the default is not recorded: all are analysed again
-            reason = (f"was built with NEWSINDEX_LANGUAGE={exc.args[0]} (now {default}: the language "
-                      f"of articles too short to detect)")
-        elif isinstance(exc, IndexVersionMismatch):
-            reason = "was built by another version of newsindex"
-        else:
-            reason = f"cannot be read ({exc})"
-        dropped = [s for s in _previous_sources(store, live) if s not in roots]
-        if dropped and not allow_deletes:
-            raise WouldDropArticles(
-                f"the index {reason} and must be rebuilt in full, which would drop the articles of "
-                f"{', '.join(dropped)}; run `newsindex reindex --full` naming every source to keep "
-                f"(or add --allow-deletes)") from None
-        progress.note(f"the index {reason}; rebuilding it in full")
-        return Manifest(), IndexedArticles(None), True, True
+        generation = store.open_generation(live, meta)
+    except IndexVersionMismatch:
+        _refuse_left_out(_recorded_sources(store), roots, allow_deletes,
+                         "the index was built by another version of newsindex")
+        progress.note("the index was built by another version of newsindex; rebuilding it in full")
+        return _Base(Manifest(), IndexedArticles(None), True)
+    except (IndexUnreadable, FileNotFoundError, EmptyIndexError) as exc:
+        problem = str(exc).split("; run `newsindex")[0] if isinstance(exc, IndexUnreadable) else \
+            f"the index generation {store.root / live} is damaged or incomplete ({exc})"
+        generation = None
+    rewrite = False
+    if generation is None:
+        fallback = newest_usable(store, exclude=(live,))
+        if fallback is None:
+            progress.note(f"{problem}; it has to be rebuilt from the sources")
+            _refuse_left_out(_recorded_sources(store), roots, allow_deletes, "the index is damaged")
+            return _Base(Manifest(), IndexedArticles(None), True)
+        progress.note(f"{problem}; building on {fallback}, the newest complete generation before it "
+                      f"(sources not read in this run stay as they were in {fallback})")
+        live, rewrite = fallback, True
+        generation = store.open_generation(live, store.read_meta(live))
+    built_with = generation.meta.get("default_language", default)
+    if built_with != default:  # which articles fell back to it is not recorded: all are analysed again
+        why = (f"the index was built with NEWSINDEX_LANGUAGE={built_with} (now {default}: the language "
+               f"of articles too short to detect)")
+        _refuse_left_out(_recorded_sources(store), roots, allow_deletes, why)
+        progress.note(f"{why}; rebuilding it in full")
+        return _Base(Manifest(), IndexedArticles(None), True)
     try:
         manifest = store.read_manifest(live)
     except IndexUnreadable as exc:
-        progress.note(f"{exc}: every source file is read once more and compared with the index")
-        return Manifest(), indexed, full, False
-    return manifest, indexed, full, manifest.sound
+        progress.note(f"{exc.args[0].split('; run')[0]}: every source file is read once more and compared "
+                      f"with the index (which keeps each article's hash and file)")
+        manifest = Manifest(sound=False)
+    return _Base(manifest, IndexedArticles(generation.corpus), full, name=live,
+                 rewrite=rewrite or not manifest.sound)
 
 
-def _previous_sources(store: IndexStore, live: str) -> list[str]:
-    try:
-        return list(store.read_meta(live).get("sources") or [])
-    except IndexUnreadable:
-        return []
+def _recorded_sources(store: IndexStore) -> list[str]:
+    """Every source any generation's newsindex.json names (when the index cannot say more)."""
+    sources: list[str] = []
+    for name in store.generations():
+        try:
+            meta = json.loads((store.root / name / META_FILE).read_text("utf-8"))
+            sources += [s for s in meta.get("sources", []) if isinstance(s, str) and s not in sources]
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    return sources
+
+
+def _refuse_left_out(sources: list[str], roots: list[str], allow_deletes: bool, why: str) -> None:
+    left_out = [s for s in sources if s not in roots]
+    if left_out and not allow_deletes:
+        raise DeletionsRefused(
+            f"{why} and must be rebuilt from the sources, and the index also holds articles from "
+            f"{', '.join(left_out)}, which this run does not read: rebuilding from these sources alone "
+            f"would drop them. Nothing was changed; give every source "
+            f"(`newsindex reindex {' '.join(roots + left_out)}`), or run again with --allow-deletes")
 
 
 class _GenerationRun:
@@ -293,7 +368,7 @@ class _GenerationRun:
         self.gen: Path | None = None
         self.sink = None
         self._buffer: list[Entry] = []
-        self._phase = False
+        self.written = 0
 
     def _directory(self) -> Path:
         if self.gen is None:
@@ -301,20 +376,14 @@ class _GenerationRun:
         return self.gen
 
     def add(self, entry: Entry) -> None:
-        if not self._phase:
-            self.progress.phase("indexing", None)
-            self._phase = True
-        self.progress.advance()
+        self.written += 1
         if self.sink is None:
             self._buffer.append(entry)
             if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
-                self._start_workers()
+                self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
+                                                self.segment_tokens, self.default_language))
             return
         self.sink.add(entry)
-
-    def _start_workers(self) -> None:
-        self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
-                                        self.segment_tokens, self.default_language))
 
     def _start(self, sink) -> None:
         self.sink = sink
@@ -323,14 +392,13 @@ class _GenerationRun:
             sink.add(entry)
 
     def _finish_segments(self) -> list:
+        """Write what the workers still hold (articles are analysed as they are read)."""
+        self.progress.phase("indexing", self.written)
         if self.sink is None:
             if not self._buffer:
                 return []
-            if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
-                self._start_workers()
-            else:
-                self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
-                                        self.default_language))
+            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
+                                    self.default_language))
         sink, self.sink = self.sink, None
         return sink.finish()
 

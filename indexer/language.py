@@ -135,11 +135,12 @@ def _second_opinion(sample: str, default: str) -> str:
     return code
 
 
-def default_language() -> str:
-    """The configured fallback language (``NEWSINDEX_LANGUAGE``), checked against LANGUAGES."""
-    from . import config
+def default_language(value: str | None = None) -> str:
+    """The fallback language (``value``, else ``NEWSINDEX_LANGUAGE``), checked against LANGUAGES."""
+    if value is None:
+        from .config import Settings
 
-    value = config.get("language")
+        value = Settings.load().language
     code = normalize_language(value)
     if code is None:
         raise ValueError(f"NEWSINDEX_LANGUAGE={value!r} is not a supported language code "

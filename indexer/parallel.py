@@ -52,9 +52,11 @@ class ParallelSegmentSink:
         ctx = multiprocessing.get_context("fork")
         self._jobs = ctx.Queue(maxsize=QUEUE_BATCHES_PER_WORKER * workers)
         self._results = ctx.Queue()
-        self._procs = [ctx.Process(target=_work, args=(str(Path(directory)), schema, segment_tokens,
+        # staggered segment sizes, so the workers do not all invert (their memory peak) at once
+        self._procs = [ctx.Process(target=_work, args=(str(Path(directory)), schema,
+                                                       segment_tokens * (workers + i) // workers,
                                                        default_language, self._jobs, self._results), daemon=True)
-                       for _ in range(workers)]
+                       for i in range(workers)]
         for proc in self._procs:
             proc.start()
         self._batch: list[Entry] = []

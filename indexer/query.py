@@ -9,7 +9,8 @@ Semantics (documented in the README's query help):
 
 - plain words are *optional*: any may match, documents with more of them
   rank higher; ``+word`` makes one required
-- ``"quoted phrases"`` and ``field:value`` filters are *required*
+- ``"quoted text"`` (a phrase or a single word, ``"cease-fire"``) and
+  ``field:value`` filters are *required*
 - ``-word`` / ``-"phrase"`` / ``NOT word`` exclude
 - ``a OR b`` matches either; ``a AND b`` requires both; ``( )`` group
 - ``nego*`` matches words starting with "nego"
@@ -76,6 +77,13 @@ _TOKEN_RE = re.compile(r'"[^"]*"?|\(|\)|[^\s"()]+')
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 # a comma between digits is a thousands separator ("1,750" is indexed as 1750), not junk
 _JUNK_RE = re.compile(r"[:*~^{}\[\]\\!?<>=&|;/]+|(?<!\d),+|,+(?!\d)")
+
+
+def strip_controls(text: str, replacement: str = "") -> str:
+    """Text as typed, without the control, bidi-override and zero-width characters no page
+    or message should echo (a NUL from ``?q=%00``); a query replaces them with spaces, as
+    :func:`normalize_query` does."""
+    return _CONTROL_RE.sub(replacement, text or "")
 
 
 def normalize_query(text: str) -> str:
@@ -174,8 +182,8 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         return occur, node, j + 1
     if token.startswith('"'):
         node = _phrase(token, None)
-        if isinstance(node, Phrase) and occur == "should":
-            occur = "must"  # a quoted phrase is something the user insists on
+        if node is not None and occur == "should":
+            occur = "must"  # quoted text, one word or many, is something the user insists on
         return occur, node, i + 1
     name, sep, value = token.partition(":")
     fieldname = FIELDS.get(name.lower()) if sep else None

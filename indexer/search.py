@@ -5,10 +5,10 @@ the live generation with BM25F (title weighted), applies filters, counts
 facets over the whole result set, sorts, pages, and returns plain dataclasses
 with highlighted, HTML-safe title and snippet for each hit.
 
-Ranking: BM25F over title and body; for natural-language queries (three or
-more words, no operators) RM3 pseudo-relevance feedback re-weights the query
-with terms from the top documents. Recency is a sort option, never a hidden
-ranking factor.
+Ranking: BM25F over title and body. RM3 pseudo-relevance feedback (terms
+from the top documents re-weight a plain-word query) is off by default: on
+held-out test collections it helped one in six (``settings.feedback``). Recency
+is a sort option, never a hidden ranking factor.
 
 Languages: every article was indexed in its own language, so a query is
 analysed once per language the index holds and each analysis is evaluated
@@ -31,17 +31,17 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import config
 from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
+from .config import Settings
 from .engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
-from .errors import NewsindexError
+from .errors import UsageError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from .schema import published_from_stored
 from .snippets import MatchSpec, highlight, lead, snippet
 from .store import LiveIndex, OpenGeneration
 
 SORTS = ("relevance", "newest", "oldest")
-MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused, as Elasticsearch does
+MAX_RESULT_WINDOW = 10_000  # results past this are not paged to: such pages come back empty, with a notice
 UNKNOWN_SOURCE = "(no source)"  # facet value (and filter value) for articles without a source
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
@@ -52,7 +52,7 @@ MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this
 MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
 
 
-class QueryError(NewsindexError):
+class QueryError(UsageError):
     """A request that cannot be run as given; ``param`` names the culprit."""
 
     code = "bad_request"
@@ -163,29 +163,38 @@ class ArticleView:
 
 # --------------------------------------------------------------------------- api
 
-def search(index: LiveIndex, query: str, page: int = 1, per_page: int = 10,
+def search(index: LiveIndex, query: str, page: int = 1, per_page: int | None = None,
            filters: SearchFilters | None = None, sort: str = "relevance", *,
            syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
-           suggest: bool = True, cache: bool = True) -> SearchResults:
+           suggest: bool = True, cache: bool = True, settings: Settings | None = None) -> SearchResults:
     """Run one query against the live index.
 
-    Results are memoised per generation (``NEWSINDEX_CACHE_SIZE`` entries):
+    ``settings`` (limits, page size, feedback, cache size) come from the
+    caller, built once at start-up; without them, from the environment.
+    ``per_page=None`` and ``feedback=None`` mean as the settings say.
+
+    Results are memoised per generation (``settings.cache_size`` entries):
     real query streams repeat themselves, and a reindex starts a new
     generation, which empties the cache by construction.
     """
     started = time.perf_counter()
-    page, per_page, sort = _check_paging(page, per_page, sort)
+    settings = settings or Settings.load()
+    if feedback is None:
+        feedback = settings.feedback_mode
+    if per_page is None:
+        per_page = settings.per_page
+    page, per_page, sort = _check_paging(page, per_page, sort, settings.max_per_page)
     filters = filters or SearchFilters()
     _check_filters(filters)
     gen = index.current()
-    key = (query, page, per_page, filters, sort, syntax, feedback, snippets, suggest)
-    results_cache = gen.memo("results", lambda g: _ResultCache(config.get("cache_size")))
+    key = (query, page, per_page, filters, sort, syntax, feedback, snippets, suggest, settings)
+    results_cache = gen.memo("results", lambda g: _ResultCache(settings.cache_size))
     if cache:
         hit = results_cache.get(key)
         if hit is not None:
             return replace(hit, took_ms=round((time.perf_counter() - started) * 1000, 2))
     results = _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets,
-                      suggest, started)
+                      suggest, started, settings)
     if cache:
         results_cache.put(key, results)
     return results
@@ -216,31 +225,35 @@ class _ResultCache:
 
 
 def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets, suggest,
-            started) -> SearchResults:
+            started, settings: Settings) -> SearchResults:
     corpus = _corpus(gen)
     text = normalize_query(query)
-    limit = config.get("max_query_chars")
+    limit = settings.max_query_chars
     if len(text) > limit:
         raise QueryError(f"the query is {len(text):,} characters long; the limit is "
                          f"{limit:,}: shorten it", "q")
     parsed = parse(text) if syntax == "full" else _plain(text)
-    budget = _Budget(started)
+    budget = _Budget(settings, started)
     result = _evaluate(corpus, parsed, filters, feedback, budget)
     notices = list(parsed.notices) + result.notices
     if budget.partial:
-        notices.append(f"the search took longer than {config.get('query_timeout_ms') / 1000:g} s and "
+        notices.append(f"the search took longer than {settings.query_timeout_ms / 1000:g} s and "
                        f"stopped early: these results are partial; narrow the query")
     suggestion = corrected_from = None
     if suggest and text and not budget.partial and \
             (result.total < SUGGEST_BELOW or
              _has_unknown_word(corpus, parsed, *_searched_languages(corpus, parsed, filters))):
-        suggestion = _suggest(corpus, gen, text, parsed, result.total, filters)
+        suggestion = _suggest(corpus, gen, text, parsed, result.total, filters, settings)
         if suggestion and result.total == 0:
-            corrected = _evaluate(corpus, parse(suggestion), filters, feedback)
+            corrected = _evaluate(corpus, parse(suggestion), filters, feedback, _Budget(settings))
             if corrected.total:
                 notices.append(f"no results for “{text}”; showing results for “{suggestion}”")
                 corrected_from, result = text, corrected
     hits = _page_of_hits(gen, corpus, result, page, per_page, sort, snippets)
+    if page * per_page > MAX_RESULT_WINDOW and result.total > (page - 1) * per_page:
+        notices.append(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through (page {page} × "
+                       f"{per_page} per page goes beyond them); narrow the search with more words, a "
+                       f"source or a date range")
     facets = _facets(corpus, result, filters)
     return SearchResults(query=text, total=result.total, page=page, per_page=per_page, sort=sort,
                          took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
@@ -250,18 +263,24 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
 
 
 def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: int = 1000,
-                 feedback: bool | None = None) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+                 feedback: bool | None = None, settings: Settings | None = None
+                 ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """(qid, [(article id, score), ...]) for each natural-language query, best first."""
+    settings = settings or Settings.load()
+    if feedback is None:
+        feedback = settings.feedback_mode
     corpus = _corpus(index.current())
     for qid, text in queries:
-        result = _evaluate(corpus, _plain(normalize_query(text)[:config.get("max_query_chars")]),
-                           SearchFilters(), feedback, facets=False)
+        result = _evaluate(corpus, _plain(normalize_query(text)[:settings.max_query_chars]),
+                           SearchFilters(), feedback, _Budget(settings), facets=False)
         order = _ranked(corpus, result, "relevance", limit)
         yield qid, [(corpus.article_id(d), float(result.scores[d])) for d in order]
 
 
-def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> ArticleView | None:
+def get_article(index: LiveIndex, article_id: str, query: str | None = None,
+                settings: Settings | None = None) -> ArticleView | None:
     """One article by id, with the terms of ``query`` highlighted; None if there is none."""
+    settings = settings or Settings.load()
     gen = index.current()
     corpus = _corpus(gen)
     docnum = corpus.document_number(article_id)
@@ -269,7 +288,7 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None) -> 
         return None
     fields = corpus.stored_fields(docnum)
     lang = corpus.language_of(docnum)
-    spec = _match_spec(parse(normalize_query(query or "")[:config.get("max_query_chars")]), lang) \
+    spec = _match_spec(parse(normalize_query(query or "")[:settings.max_query_chars]), lang) \
         if query else MatchSpec()
     title, body = fields.get("title") or "", fields.get("body") or ""
     return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
@@ -312,32 +331,27 @@ def index_info(index: LiveIndex) -> dict:
             "analyzer_version": meta.get("analyzer_version"), "built": meta.get("built")}
 
 
-def warm(index: LiveIndex) -> None:
+def warm(index: LiveIndex, settings: Settings | None = None) -> None:
     """Load what the first search would otherwise pay for (NLTK, Punkt, the spelling path).
 
     Nothing of the index is decoded ahead: postings are read from the page
     cache when a query needs them.
     """
-    search(index, "warm up the news index", per_page=1, cache=False)
-    search(index, "wram", per_page=1, cache=False)  # did-you-mean
+    search(index, "warm up the news index", per_page=1, cache=False, settings=settings)
+    search(index, "wram", per_page=1, cache=False, settings=settings)  # did-you-mean
 
 
 # ---------------------------------------------------------------------- checks
 
-def _check_paging(page, per_page, sort) -> tuple[int, int, str]:
+def _check_paging(page, per_page, sort, most: int) -> tuple[int, int, str]:
     try:
         page, per_page = int(page), int(per_page)
     except (TypeError, ValueError):
         raise QueryError("page and per_page must be whole numbers", "page") from None
     if page < 1:
         raise QueryError(f"page must be 1 or more (got {page})", "page")
-    most = config.get("max_per_page")
     if not 1 <= per_page <= most:
         raise QueryError(f"per_page must be between 1 and {most} (got {per_page})", "per_page")
-    if page * per_page > MAX_RESULT_WINDOW:
-        raise QueryError(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through "
-                         f"(page {page} × {per_page} per page is beyond that); narrow the search "
-                         f"with more words, a source or a date range", "page")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)} (got {sort!r})", "sort")
     return page, per_page, sort
@@ -419,7 +433,7 @@ def _is_filter(node) -> bool:
 
 
 def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None,
-              budget: "_Budget | None" = None, facets: bool = True) -> _Result:
+              budget: "_Budget", facets: bool = True) -> _Result:
     """Run a parsed query in every language searched, each over its own articles, and filter.
 
     The languages searched are those the index holds, narrowed by the query's
@@ -429,7 +443,6 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
     keeps the matches of those languages; the others are still evaluated for
     the disjunctive language facet unless ``facets`` is False.
     """
-    budget = budget or _Budget()
     present = list(corpus.languages())
     languages = _query_languages(parsed, present)
     selected = [lang for lang in languages if lang in filters.languages] if filters.languages else languages
@@ -654,10 +667,10 @@ class _Budget:
     deadline stops evaluating its remaining alternatives and is flagged partial.
     """
 
-    def __init__(self, started: float | None = None):
-        self.max_terms = config.get("max_query_terms")
-        self.max_postings = config.get("max_query_postings")
-        self.deadline = (started or time.perf_counter()) + config.get("query_timeout_ms") / 1000
+    def __init__(self, settings: Settings, started: float | None = None):
+        self.max_terms = settings.max_query_terms
+        self.max_postings = settings.max_query_postings
+        self.deadline = (started or time.perf_counter()) + settings.query_timeout_ms / 1000
         self.terms = 0
         self.postings = 0
         self.partial = False
@@ -689,10 +702,10 @@ class _Evaluator:
     documents only: a handful of French articles in an English archive then cost a handful.
     """
 
-    def __init__(self, corpus: Corpus, budget: _Budget | None = None, lang: str = "en",
+    def __init__(self, corpus: Corpus, budget: _Budget, lang: str = "en",
                  lang_mask: np.ndarray | None = None, domain: np.ndarray | None = None):
         self.c = corpus
-        self.budget = budget or _Budget()
+        self.budget = budget
         self.lang = lang
         self.lang_mask = lang_mask
         self.domain = domain
@@ -753,10 +766,7 @@ class _Evaluator:
                     and not c.node.prefix for c in parsed.clauses)
         if not plain or not self.bag:
             return False
-        if feedback is None:
-            mode = config.get("feedback")
-            if mode in ("on", "off"):
-                return mode == "on"
+        if feedback is None:  # auto
             return len(self.bag) >= FEEDBACK_MIN_TERMS
         return feedback
 
@@ -955,6 +965,9 @@ class _Evaluator:
             lo_text = hi_text = text
         start = parse_day(lo_text, "q", label="published:") if lo_text.strip() else None
         end = parse_day(hi_text, "q", end=True, label="published:") if hi_text.strip() else None
+        if start and end and start > end:
+            raise QueryError(f"“published:{text}” ends before it starts ({start} is after {end}); "
+                             f"put the earlier date first", "q")
         return self._local(_date_mask(self.c, start, end)), np.zeros(self.n, dtype=np.float32)
 
     def _language_match(self, text: str):
@@ -1058,8 +1071,11 @@ def _best(docs: np.ndarray, key: np.ndarray, want: int) -> np.ndarray:
 
 def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[Hit]:
     offset = (page - 1) * per_page
+    limit = min(per_page, MAX_RESULT_WINDOW - offset)  # nothing past the result window
+    if limit <= 0:
+        return []
     return [_hit(gen, corpus, d, result, snippets)
-            for d in _ranked(corpus, result, sort, per_page, offset)]
+            for d in _ranked(corpus, result, sort, limit, offset)]
 
 
 def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool,
@@ -1177,7 +1193,7 @@ def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], 
 
 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
-             filters: SearchFilters) -> str | None:
+             filters: SearchFilters, settings: Settings) -> str | None:
     """A corrected query from the vocabulary of the languages searched, if it finds more."""
     from .suggest import correct_words
 
@@ -1185,7 +1201,7 @@ def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery
     corrected = correct_words(corpus, text, vocabulary, searched)
     if not corrected or corrected == text:
         return None
-    better = _evaluate(corpus, parse(corrected), filters, False, facets=False)
+    better = _evaluate(corpus, parse(corrected), filters, False, _Budget(settings), facets=False)
     return corrected if better.total >= max(total, 1) else None
 
 
@@ -1236,7 +1252,8 @@ class Matches:
 
 
 def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
-            sort: str | None = "relevance", limit: int | None = None) -> Matches:
+            sort: str | None = "relevance", limit: int | None = None,
+            settings: Settings | None = None) -> Matches:
     """Every article ``query`` matches (query language and filters as :func:`search`), in order.
 
     ``sort`` is one of :data:`SORTS`, ``"first_seen"`` (the articles newsindex indexed most
@@ -1252,15 +1269,16 @@ def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
     filters = filters or SearchFilters()
     _check_filters(filters)
     text = normalize_query(query)
-    most = config.get("max_query_chars")
+    settings = settings or Settings.load()
+    most = settings.max_query_chars
     if len(text) > most:
         raise QueryError(f"the query is {len(text):,} characters long; the limit is {most:,}: shorten it", "q")
     gen = index.current()
     corpus = _corpus(gen)
     parsed = parse(text)
     # feedback only re-weights scores: skip it where no score decides the order
-    feedback = False if sort in (None, "first_seen") else None
-    result = _evaluate(corpus, parsed, filters, feedback, facets=False)
+    feedback = False if sort in (None, "first_seen") else settings.feedback_mode
+    result = _evaluate(corpus, parsed, filters, feedback, _Budget(settings), facets=False)
     total = result.total
     want = total if limit is None else min(limit, total)
     if sort is None:

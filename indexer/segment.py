@@ -133,18 +133,23 @@ def invert_field(field: str, term_ids: np.ndarray, docs: np.ndarray, positions: 
     rank[used[order]] = np.arange(len(order), dtype=np.int32)
     sorted_terms = [used_bytes[i] for i in order]
 
+    # int32 throughout (a segment holds < 2**31 tokens): memory per token bounds a worker's peak
     ranks = rank[term_ids]
     by_term = np.argsort(ranks, kind="stable")
-    r, d = ranks[by_term], docs[by_term]
+    r = ranks[by_term]
+    del ranks
+    d = docs[by_term].astype(np.int32, copy=False)
     n = len(r)
     new_posting = np.ones(n, dtype=bool)
     if n > 1:
         new_posting[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
     pstart = np.flatnonzero(new_posting)
-    tf = np.diff(np.append(pstart, n)).astype(np.int64)
+    del new_posting
+    tf = np.diff(np.append(pstart, n)).astype(np.int32)
     if positions is None and freqs is not None:
-        tf = np.add.reduceat(freqs[by_term].astype(np.int64), pstart) if n else tf
-    prank, pdoc = r[pstart], d[pstart].astype(np.int64)
+        tf = np.add.reduceat(freqs[by_term].astype(np.int64), pstart).astype(np.int32) if n else tf
+    prank, pdoc = r[pstart], d[pstart]
+    del r, d
     new_term = np.ones(len(prank), dtype=bool)
     if len(prank) > 1:
         new_term[1:] = prank[1:] != prank[:-1]
@@ -175,8 +180,9 @@ def invert_field(field: str, term_ids: np.ndarray, docs: np.ndarray, positions: 
     sections[f"{field}.doff"] = doff.astype(_offset_dtype(doff))
     sections[f"{field}.foff"] = foff.astype(_offset_dtype(foff))
     if positions is not None:
-        p = positions[by_term].astype(np.int64)
-        occurrences = np.add.reduceat(tf, tstart) if len(df) else np.zeros(0, dtype=np.int64)
+        p = positions[by_term].astype(np.int32, copy=False)
+        del by_term
+        occurrences = np.add.reduceat(tf, tstart, dtype=np.int64) if len(df) else np.zeros(0, dtype=np.int64)
         if len(df):
             token_tstart = pstart[tstart]
             pos32 = np.maximum.reduceat(p, token_tstart) >= 2**16

@@ -149,19 +149,25 @@ def _term_spans(text: str, shadow: str, terms: frozenset[str], prefixes: tuple[s
     return spans
 
 
-def _fold_table() -> dict[int, str]:
+def _fold_tables() -> tuple[dict[int, str], str]:
     """Latin letters with accents -> the one letter they fold to, for regexes over a same-length
-    copy of the text (so "Éclair" is found by the prefix "ec")."""
-    table = {}
+    copy of the text (so "Éclair" is found by the prefix "ec"); and the Latin word characters
+    that fold to more or less than one character (ß, ¼, Œ), which need the word-by-word scan."""
+    table, uneven = {}, []
     for code in range(0x80, 0x250):
-        folded = fold(chr(code))
-        if folded and folded != chr(code) and folded[0].isascii():
-            table[code] = folded[0]
-    return table
+        ch = chr(code)
+        folded = fold(ch)
+        if len(folded) != 1:
+            if re.match(r"\w", ch):
+                uneven.append(ch)
+        elif folded != ch and folded.isascii():
+            table[code] = folded
+    return table, "".join(uneven)
 
 
-_FOLD_LATIN = _fold_table()
-_NON_LATIN = re.compile(r"[^\W\x00-\u024f]")  # a letter or digit outside Latin script
+_FOLD_LATIN, _UNEVEN = _fold_tables()
+# a word character outside Latin script, or one whose folding changes the length
+_NON_LATIN = re.compile(r"[^\W\x00-\u024f]" + (f"|[{re.escape(_UNEVEN)}]" if _UNEVEN else ""))
 _WORD_SPLIT = re.compile(f"({WORD_RE.pattern})")
 _HYPHENATED = re.compile(r"\w[\-\u2010\u2011]\w")
 

@@ -12,7 +12,13 @@ A reindex writes a new generation (an incremental one starts as hard links of
 the live generation's segment files, which Whoosh never modifies), fsyncs it,
 checks it opens with the expected article count, then replaces ``CURRENT``
 with ``os.replace``. ``kill -9`` at any moment leaves either the old or the new
-pointer; the next run removes whatever generation is not live.
+pointer; the next run removes generations that were never finished.
+
+The last ``keep_generations`` complete generations before the live one stay
+(hard links make incremental ones cost only what changed), so a rollback
+(:mod:`indexer.generations`) can make one of them live again in one atomic
+switch. A missing or damaged ``CURRENT`` is repaired by the next writer
+(reindex, rollback) to the newest complete generation; readers never guess.
 
 Readers (:class:`LiveIndex`) notice a new ``CURRENT`` with one ``stat`` per
 search and switch to it; searchers already open keep reading the old
@@ -53,6 +59,9 @@ META_FILE = "newsindex.json"
 MANIFEST_FILE = "manifest.json"
 GEN_RE = re.compile(r"^gen-(\d{6,})$")
 REBUILD_HINT = "run `newsindex reindex --full SOURCE` to rebuild it"
+RECOVER_HINT = ("run `newsindex rollback` to serve the newest complete generation again "
+                "(or `newsindex reindex SOURCE`, which repairs it too)")
+DEFAULT_KEEP_GENERATIONS = 3  # the keep_generations setting's default (indexer.config)
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
@@ -126,10 +135,15 @@ class Manifest:
 
 
 class IndexStore:
-    """The directory holding an index's generations."""
+    """The directory holding an index's generations.
 
-    def __init__(self, root: str | os.PathLike):
+    ``keep_generations`` earlier complete generations survive each publish,
+    for :meth:`rollback`.
+    """
+
+    def __init__(self, root: str | os.PathLike, keep_generations: int = DEFAULT_KEEP_GENERATIONS):
         self.root = Path(root)
+        self.keep_generations = keep_generations
 
     # -- reading the pointer -------------------------------------------------
     @property
@@ -141,10 +155,13 @@ class IndexStore:
             name = self.pointer.read_text("ascii").strip()
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise IndexUnreadable(f"cannot read {self.pointer}: {exc}; {REBUILD_HINT}") from None
+        except UnicodeDecodeError:
+            raise IndexUnreadable(f"{self.pointer} is damaged (it is not a generation's name); "
+                                  f"{RECOVER_HINT}") from None
+        except OSError as exc:
+            raise IndexUnreadable(f"cannot read {self.pointer}: {exc}; {RECOVER_HINT}") from None
         if not GEN_RE.match(name):
-            raise IndexUnreadable(f"{self.pointer} is damaged (it names {name[:40]!r}); {REBUILD_HINT}")
+            raise IndexUnreadable(f"{self.pointer} is damaged (it names {name[:40]!r}); {RECOVER_HINT}")
         return name
 
     def generations(self) -> list[str]:
@@ -221,7 +238,8 @@ class IndexStore:
         """The live generation, opened.
 
         A reindex may switch and delete the generation between reading the
-        pointer and opening it: then read the pointer again.
+        pointer and opening it: then read the pointer again. Without a
+        ``CURRENT`` no generation is guessed at: the message says how to pick one.
         """
         for attempt in range(attempts):
             name = self.current_name()
@@ -229,8 +247,14 @@ class IndexStore:
                 if not self.root.exists():
                     raise IndexNotFound(f"no index at {self.root}; create it with "
                                         f"`newsindex reindex SOURCE` (see --help)")
+                if self.generations():
+                    raise IndexUnreadable(f"{self.pointer} is missing, so no generation of the index is "
+                                          f"live; {RECOVER_HINT}")
                 raise IndexNotFound(f"no index has been built in {self.root} yet; "
                                     f"run `newsindex reindex SOURCE` first")
+            if not (self.root / name).is_dir() and self.current_name() == name:
+                raise IndexUnreadable(f"{self.pointer} names {name}, which is not in {self.root}; "
+                                      f"{RECOVER_HINT}")
             try:
                 meta = self.read_meta(name)
                 self.check_versions(meta)
@@ -292,16 +316,45 @@ class IndexStore:
                 pass
             os.close(fd)  # releases the flock
 
+    # -- generations kept for rollback ------------------------------------------
+    def is_complete(self, name: str) -> bool:
+        """Was ``name`` finished by a reindex? (Its newsindex.json, written last, reads back.)"""
+        try:
+            meta = json.loads((self.root / name / META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(meta, dict) and meta.get("generation") == name
+
     def remove_stale(self, keep: str | None) -> list[str]:
-        """Delete every generation but ``keep`` and stray temp files. Call with the lock held."""
+        """Delete unfinished generations and stray temp files, and all but the newest
+        ``keep_generations`` complete ones besides ``keep`` (the live one). Call with the lock held."""
         removed = []
-        for name in self.generations():
-            if name != keep:
-                shutil.rmtree(self.root / name, ignore_errors=True)
-                removed.append(name)
+        kept = 0
+        for name in reversed(self.generations()):
+            if name == keep:
+                continue
+            if self.is_complete(name) and kept < self.keep_generations:
+                kept += 1
+                continue
+            shutil.rmtree(self.root / name, ignore_errors=True)
+            removed.append(name)
         for tmp in self.root.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         return removed
+
+    def switch_pointer(self, name: str) -> None:
+        """Replace ``CURRENT`` with one naming ``name``, atomically and durably."""
+        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="ascii") as f:
+                f.write(name + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.pointer)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no stray pointer file when the disk is full
+            raise
+        _fsync_path(self.root, directory=True)
 
     def new_generation(self, base: str | None) -> Path:
         """An empty directory for the next generation, or hard links of ``base``'s files."""
@@ -318,23 +371,21 @@ class IndexStore:
         return path
 
     def publish(self, gen: Path, meta: dict, manifest: Manifest) -> None:
-        """Make ``gen`` the live generation, durably and atomically, then drop the old one."""
+        """Make ``gen`` the live generation, durably and atomically; keep the last few before it.
+
+        The meta records which generation was live before (``previous``), the
+        one `newsindex rollback` goes back to.
+        """
+        try:
+            previous = self.current_name()
+        except IndexUnreadable:
+            previous = None
         _write_json(gen / MANIFEST_FILE, manifest.to_json())
-        _write_json(gen / META_FILE, meta)
+        _write_json(gen / META_FILE, {**meta, "previous": previous})
         for f in gen.iterdir():
             _fsync_path(f)
         _fsync_path(gen, directory=True)
-        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "w", encoding="ascii") as f:
-                f.write(gen.name + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.pointer)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # no stray pointer file when the disk is full
-            raise
-        _fsync_path(self.root, directory=True)
+        self.switch_pointer(gen.name)
         self.remove_stale(keep=gen.name)
 
 

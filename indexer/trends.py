@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from .config import Settings
 from .search import QueryError, SearchFilters, matches
 
 INTERVALS = ("year", "month", "week", "day")
@@ -67,7 +68,8 @@ class Histogram:
         }
 
 
-def histogram(index, queries: list[str], interval: str = AUTO, filters: SearchFilters | None = None) -> Histogram:
+def histogram(index, queries: list[str], interval: str = AUTO, filters: SearchFilters | None = None,
+              settings: Settings | None = None) -> Histogram:
     """Counts of the articles each of ``queries`` matches per ``interval`` (one of INTERVALS, or auto)."""
     if not queries:
         raise QueryError("give at least one query (q); an empty q counts every article", "q")
@@ -77,8 +79,8 @@ def histogram(index, queries: list[str], interval: str = AUTO, filters: SearchFi
         raise QueryError(f"interval must be one of {', '.join((AUTO, *INTERVALS))} "
                          f"(got {str(interval)[:20]!r})", "interval")
     filters = filters or SearchFilters()
-    found = [matches(index, q, filters, sort=None) for q in queries]
-    everything = matches(index, "", filters, sort=None)
+    found = [matches(index, q, filters, sort=None, settings=settings) for q in queries]
+    everything = matches(index, "", filters, sort=None, settings=settings)
     days = [_days(m.published()) for m in found]
     first, last = _range(days, filters)
     if interval == AUTO:

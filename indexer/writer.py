@@ -33,6 +33,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from .analysis import rules, word_analyzer
 from .articles import Article
+from .memory import release_memory
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment, length_bytes
 from .language import detect_language
 from .schema import NewsText, to_document
@@ -304,14 +305,17 @@ class SegmentBuilder:
             if not stream.terms or not sum(len(t) for t in stream.terms):
                 continue
             field_names.append(name)
-            docs = np.concatenate(stream.docs)
-            terms = np.concatenate(stream.terms)
+            # concatenated once, and the batches let go at once: a worker's peak is one field's tokens
+            docs, stream.docs = np.concatenate(stream.docs), []
+            terms, stream.terms = np.concatenate(stream.terms), []
             if stream.positions:
-                sections.update(invert_field(name, terms, docs, np.concatenate(stream.positions),
-                                             self.words.term_ids.terms))
+                positions, stream.positions = np.concatenate(stream.positions), []
+                sections.update(invert_field(name, terms, docs, positions, self.words.term_ids.terms))
+                del positions
             else:
-                sections.update(invert_field(name, terms, docs, None, self.term_ids.terms,
-                                             freqs=np.concatenate(stream.freqs)))
+                freqs, stream.freqs = np.concatenate(stream.freqs), []
+                sections.update(invert_field(name, terms, docs, None, self.term_ids.terms, freqs=freqs))
+            del docs, terms
         storage = FileStorage(str(directory))
         self._column_files: list[str] = []
         for name in self.scorable:
@@ -389,7 +393,7 @@ def _new_segid() -> str:
     return "".join(random.SystemRandom().choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(16))
 
 
-SEGMENT_TOKENS = 32_000_000  # a segment is written once its analysed tokens reach this (~1 GB peak)
+SEGMENT_TOKENS = 16_000_000  # a segment is written once its analysed tokens reach this (~1 GB peak)
 
 
 class SegmentSink:
@@ -418,6 +422,7 @@ class SegmentSink:
         if self.builder is not None and len(self.builder):
             self.segments.append(self.builder.write(self.directory))
         self.builder = None
+        release_memory()
 
     def finish(self) -> list[NewsSegment]:
         self._write()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_ci_guard.py runs pytest on a scratch project
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "index_data" / "articles"
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -30,6 +32,21 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120, **kwargs)
     full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([sys.executable, "-m", "indexer", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=kwargs.pop("cwd", REPO), **kwargs)
+
+
+def cli_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """``newsindex ARGS`` through the real entry point (``indexer.cli.main``) in this process:
+    the same code, exit code and output as the console script, without an interpreter start."""
+    from indexer.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["newsindex", *args], code, out, err)
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -63,3 +80,14 @@ def sample_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def index_dir(tmp_path: Path) -> Path:
     return tmp_path / "index"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On CI (CI=true) a browser test that skips, for whatever reason, fails: CI must run them."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI") == "true" and item.get_closest_marker("browser"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"a browser test was skipped on CI ({reason}); CI must run the browser tests"

@@ -7,7 +7,9 @@ import pty
 import subprocess
 import sys
 
-from tests.conftest import REPO, many_records, run_cli, write_jsonl
+import pytest
+
+from tests.conftest import REPO, SAMPLE, cli_in_process, run_cli
 
 
 def test_exit_0_when_everything_went_in(sample_dir, index_dir):
@@ -57,11 +59,12 @@ def test_index_from_the_environment(sample_dir, index_dir):
     assert (index_dir / "CURRENT").exists()
 
 
-def test_progress_lines_when_not_a_terminal(tmp_path, index_dir):
-    source = write_jsonl(tmp_path / "many.jsonl", many_records(2500))
-    result = run_cli("reindex", "--index", str(index_dir), "--workers", "1", str(source))
+def test_progress_lines_when_not_a_terminal(sample_dir, index_dir):
+    result = run_cli("reindex", "--index", str(index_dir), "--workers", "1", str(sample_dir))
     assert result.returncode == 0
-    assert "committing the new index" in result.stderr
+    # one line as each phase starts (then one every few seconds, which a run this short never reaches)
+    assert result.stderr.splitlines()[:3] == ["reading the sources…", "indexing 301 articles…",
+                                              "committing the new index…"]
     assert "\r" not in result.stderr  # no bar redraws in logs
 
 
@@ -95,3 +98,63 @@ def test_python_dash_m_and_help():
     assert result.returncode == 0
     for command in ("reindex", "search", "serve", "stats"):
         assert command in result.stdout
+
+
+# ---------------------------------------------------------------- issue 9: what a new user met
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    from indexer.ingest import reindex
+
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
+    reindex(index_dir, [SAMPLE])
+    return str(index_dir)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cocoa", "--from", "2024-13"], "--from must be a date like 2024"),
+    (["a*"], "give at least 2 letters before the *"),
+    (["published:1987-06..1987-03"], "ends before it starts (1987-06-01 is after 1987-03-31)"),
+    ([""], "the QUERY is missing (or empty): give words to search for, '*' to list every article"),
+    (["   "], "the QUERY is missing"),
+    (["cocoa", "--limit", "500"], "--limit 500 is more than a page can hold (100, NEWSINDEX_MAX_PER_PAGE)"),
+    (["cocoa", "--page", "99"], "there is no page 99: the 6 results fill 1 page of 10 (--page 1 to 1)"),
+    (["cocoa", "--feedback", "maybe"], "'maybe' is not one of 'off', 'auto', 'on'"),
+])
+def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, capsys, args, message):
+    result = cli_in_process(capsys, "search", "--index", sample_index, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_setting_in_the_environment_is_a_usage_error_naming_it(sample_index):
+    result = run_cli("search", "--index", sample_index, "cocoa", env={"NEWSINDEX_FEEDBACK": "maybe"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: NEWSINDEX_FEEDBACK='maybe' is not allowed; feedback must be one of "
+                                     "off, auto, on")
+    listing = run_cli("search", "--index", sample_index, "*", "--limit", "3", env={"NEWSINDEX_PER_PAGE": "3"})
+    assert listing.returncode == 0 and "301 results" in listing.stdout and "page 1 of 101" in listing.stdout
+
+
+def test_files_that_are_not_articles_are_ignored_not_skipped(tmp_path, index_dir):
+    source = tmp_path / "desk"
+    source.mkdir()
+    (source / "story.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday.\n")
+    (source / "harbour.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(300))
+    (source / "statement.pdf").write_bytes(b"%PDF-1.7\n" + bytes(300))
+    (source / "old-stories.zip").write_bytes(b"PK\x03\x04" + bytes(300))
+    result = run_cli("reindex", "--index", str(index_dir), str(source))
+    assert result.returncode == 0, result.stderr
+    assert "skipped 0 · ignored 3 (not articles; --verbose lists them)" in result.stdout
+    assert "skipped:" not in result.stderr and "ignored:" not in result.stderr
+    (source / "scan.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(300))  # a picture named .txt
+    again = run_cli("reindex", "--verbose", "--json", "--index", str(index_dir), str(source))
+    assert again.returncode == 1
+    assert "skipped: scan.txt: binary file\n" in again.stderr  # not "binary file; skipped"
+    assert "ignored: harbour.jpg: not an article (.jpg file)" in again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["skipped"], summary["ignored"]) == (1, 3)
+    assert summary["ignored_files"] == ["harbour.jpg", "old-stories.zip", "statement.pdf"]
+    assert summary["problems"] == ["scan.txt: binary file"]

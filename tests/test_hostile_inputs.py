@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import WouldDropArticles
+from indexer.errors import DeletionsRefused
 from indexer.ingest import reindex
 from indexer.search import get_article, search
 from indexer.store import IndexStore, LiveIndex
@@ -33,25 +33,25 @@ EXPECTED = [
     ("array.json", None, "item 2: expected a JSON object, got a number", False),
     ("array.json", None, "item 3: missing 'body'", False),
     ("bad-utf8.jsonl", 2, "not valid UTF-8; read as cp1252", True),
-    ("binary/archive.json", None, "binary file; skipped", False),
-    ("binary/image.txt", None, "binary file; skipped", False),
-    ("binary/random.html", None, "binary file; skipped", False),
-    ("binary/random.txt", None, "binary file; skipped", False),
-    ("binary/zeros.jsonl", None, "binary file; skipped", False),
+    ("binary/archive.json", None, "binary file", False),
+    ("binary/image.txt", None, "binary file", False),
+    ("binary/random.html", None, "binary file", False),
+    ("binary/random.txt", None, "binary file", False),
+    ("binary/zeros.jsonl", None, "binary file", False),
     ("dangling.txt", None, "cannot read file: No such file or directory", False),
-    ("devzero.txt", None, "not a regular file; skipped", False),
-    ("empty/empty.html", None, "empty file; skipped", False),
-    ("empty/empty.json", None, "empty file; skipped", False),
-    ("empty/empty.jsonl", None, "empty file; skipped", False),
-    ("empty/empty.txt", None, "empty file; skipped", False),
-    ("empty/whitespace.md", None, "empty file; skipped", False),
-    ("fifo.txt", None, "not a regular file; skipped", False),
-    ("huge/fifty-mb.txt", None, "field 'body' is 50.0 MB, over the 5 MB limit; skipped", False),
-    ("huge/over-limit.md", None, "file is 50.0 MB, over the 50 MB limit; skipped", False),
+    ("devzero.txt", None, "not a regular file", False),
+    ("empty/empty.html", None, "empty file", False),
+    ("empty/empty.json", None, "empty file", False),
+    ("empty/empty.jsonl", None, "empty file", False),
+    ("empty/empty.txt", None, "empty file", False),
+    ("empty/whitespace.md", None, "empty file", False),
+    ("fifo.txt", None, "not a regular file", False),
+    ("huge/fifty-mb.txt", None, "field 'body' is 50.0 MB, over the 5 MB limit", False),
+    ("huge/over-limit.md", None, "file is 50.0 MB, over the 50 MB limit", False),
     ("latin1.txt", None, "not valid UTF-8 (byte 0xe9 at offset 19); read as cp1252", True),
-    ("long-line.jsonl", 2, "field 'body' is 9.5 MB, over the 5 MB limit; skipped", False),
+    ("long-line.jsonl", 2, "field 'body' is 9.5 MB, over the 5 MB limit", False),
     ("long-line.jsonl", 3, "invalid JSON: Expecting value at column 1", False),
-    ("loop/again", None, "directory already visited (symbolic link loop?); skipped", True),
+    ("loop/again", None, "directory already visited (symbolic link loop?); not read again", True),
     ("types.jsonl", 1, "'id' must be a string or an integer, got a list", False),
     ("types.jsonl", 2, "'body' must be a string, got a number", False),
     ("types.jsonl", 3, "'published' must be a string, got a number", False),
@@ -70,8 +70,11 @@ EXPECTED = [
     ("types.jsonl", 16, "invalid JSON: nested too deeply", False),
     ("types.jsonl", 17, "invalid JSON: ", False),
     ("types.jsonl", 19, "duplicate id 'types-good'", False),
-    ("unsupported.pdf", None, "unsupported file type '.pdf'", False),
+    ("unsupported.csv", None, "unsupported file type '.csv'", False),
 ]
+# files that are not articles at all: counted as ignored, listed with --verbose, never an error
+IGNORED = [("picture.jpg", None, "not an article (.jpg file)", False),
+           ("unsupported.pdf", None, "not an article (.pdf file)", False)]
 
 # id -> a word only that good article contains
 GOOD = {
@@ -107,6 +110,8 @@ def build_corpus(root: Path) -> Path:
     with open(put("binary/zeros.jsonl", b""), "wb") as f:  # 60 MB of NULs, sparse
         f.truncate(60 * MB)
     put("unsupported.pdf", b"%PDF-1.4\n")
+    put("unsupported.csv", "id,body\n1,articles in a format newsindex does not read\n")
+    put("picture.jpg", b"\xff\xd8\xff\xe0" + os.urandom(512))
     # zero bytes and nothing but whitespace
     for name in ("empty.txt", "empty.jsonl", "empty.json", "empty.html"):
         put(f"empty/{name}", b"")
@@ -162,10 +167,11 @@ def corpus(tmp_path_factory) -> Path:
     return build_corpus(tmp_path_factory.mktemp("hostile") / "corpus")
 
 
-def parse_report(stderr: str) -> list[tuple[str, int | None, str, bool]]:
+def parse_report(stderr: str, labels: tuple[str, ...] = ("skipped: ", "warning: ")
+                 ) -> list[tuple[str, int | None, str, bool]]:
     problems = []
     for line in stderr.splitlines():
-        if not line.startswith(("skipped: ", "warning: ")):
+        if not line.startswith(labels):
             continue
         label, _, rest = line.partition(": ")
         where, _, reason = rest.partition(": ")
@@ -174,9 +180,9 @@ def parse_report(stderr: str) -> list[tuple[str, int | None, str, bool]]:
     return problems
 
 
-def assert_report_matches(problems) -> None:
-    assert len(problems) == len(EXPECTED), "\n".join(map(str, problems))
-    for got, (path, line, fragment, warning) in zip(sorted(problems, key=_key), sorted(EXPECTED, key=_key)):
+def assert_report_matches(problems, expected=EXPECTED) -> None:
+    assert len(problems) == len(expected), "\n".join(map(str, problems))
+    for got, (path, line, fragment, warning) in zip(sorted(problems, key=_key), sorted(expected, key=_key)):
         assert (got[0], got[1], got[3]) == (path, line, warning), (got, path)
         assert fragment in got[2], (got, fragment)
 
@@ -193,9 +199,11 @@ def test_hostile_corpus_end_to_end(corpus, tmp_path):
     summary = json.loads(result.stdout)
     problems = parse_report(result.stderr)
     assert_report_matches(problems)
+    assert_report_matches(parse_report(result.stderr, ("ignored: ",)), IGNORED)
     skipped = sum(1 for p in EXPECTED if not p[3])
     assert summary["skipped"] == skipped and summary["warnings"] == len(EXPECTED) - skipped
     assert len(summary["problems"]) == len(EXPECTED)
+    assert (summary["ignored"], summary["ignored_files"]) == (2, ["picture.jpg", "unsupported.pdf"])
 
     # every good article went in: the 301 sample articles and each one planted among the bad
     assert summary["articles"] == summary["added"] == 301 + len(GOOD)
@@ -219,13 +227,24 @@ def test_hostile_corpus_end_to_end(corpus, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in (index_dir / gen).iterdir()} == files
 
 
-def test_problem_list_is_capped_without_verbose(corpus, tmp_path):
-    result = run_cli("reindex", "--index", str(tmp_path / "index"), str(corpus), timeout=300)
+def test_problem_list_is_capped_without_verbose(tmp_path):
+    """The first 20 problems, then a count; ignored files only counted (a small corpus: the cap is
+    about the report, not about what the problems are)."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "lines.jsonl").write_text("".join(f'{{"id": "x{n}" "body": "broken"}}\n' for n in range(25))
+                                        + '{"id": "ok", "body": "One good line about quinoa."}\n')
+    (source / "latin1.txt").write_bytes(b"Latin headline\n\nCaf\xe9 text about barley.\n")  # a warning
+    for name in ("a.jpg", "b.pdf"):
+        (source / name).write_bytes(b"\x00" * 64)
+    result = run_cli("reindex", "--index", str(tmp_path / "index"), str(source))
     assert result.returncode == 1
     shown = parse_report(result.stderr)
     assert len(shown) == 20
-    assert f"... and {len(EXPECTED) - 20} more (--verbose lists them all)" in result.stderr
-    assert f"skipped {sum(1 for p in EXPECTED if not p[3])}" in result.stdout
+    assert "... and 6 more (--verbose lists them all)" in result.stderr
+    assert "skipped 25 · warnings 1 · ignored 2 (not articles; --verbose lists them)" in result.stdout
+    assert "ignored: " not in result.stderr
+    assert "ignored: " not in result.stderr
 
 
 def test_file_that_vanishes_between_listing_and_reading(tmp_path, monkeypatch, capsys):
@@ -277,7 +296,7 @@ def test_source_path_that_is_not_utf8(tmp_path):
     again = run_cli("reindex", "--index", str(index_dir), str(source))
     assert again.returncode == 0 and again.stdout.startswith("Nothing changed"), again.stderr
     (source / "a.txt").unlink()
-    with pytest.raises(WouldDropArticles, match="would delete 1 of the 1 articles from .*archiv"):
+    with pytest.raises(DeletionsRefused, match="would delete 1 of the 1 articles from .*archiv"):
         reindex(index_dir, [source])  # an emptied source looks like an unmounted one
     gone = reindex(index_dir, [source], allow_deletes=True)
     assert gone.deleted == 1 and gone.articles == 0
@@ -288,5 +307,5 @@ def test_fifo_as_the_source_itself_does_not_hang(tmp_path):
     os.mkfifo(fifo)
     result = run_cli("reindex", "--index", str(tmp_path / "index"), str(fifo), timeout=60)
     assert result.returncode == 1
-    assert "skipped: in.jsonl: not a regular file; skipped" in result.stderr
+    assert "skipped: in.jsonl: not a regular file\n" in result.stderr
     assert "Traceback" not in result.stderr

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import ANALYZER_VERSION
-from indexer.errors import IndexVersionMismatch, ReindexRunning
+from indexer.errors import DeletionsRefused, IndexVersionMismatch, ReindexRunning
 from indexer.ingest import reindex
+from indexer.search import batch_search
 from indexer.store import IndexStore, LiveIndex
 from tests.conftest import SEED_ID, run_cli, sample_records, write_jsonl
 
@@ -60,7 +61,8 @@ def test_incremental_adds_updates_and_deletes(sample_dir, index_dir):
     assert stored(index_dir, records[0]["id"])["title"] == "A corrected headline about cocoa"
     assert stored(index_dir, SEED_ID) is None
     assert stored(index_dir, "new.txt")["title"] == "Fresh headline"
-    assert len(IndexStore(index_dir).generations()) == 1  # the old generation is gone
+    store = IndexStore(index_dir)  # the previous generation is kept, for rollback
+    assert (store.generations(), store.current_name()) == (["gen-000001", "gen-000002"], "gen-000002")
 
 
 def test_unreadable_file_keeps_its_articles(sample_dir, index_dir):
@@ -89,21 +91,25 @@ def test_bad_input_is_counted_and_reported_with_file_and_line(tmp_path, index_di
     assert text[0].startswith("in.jsonl:2: invalid JSON")
     assert text[1].startswith("in.jsonl:3: ") and "id" in text[1]
     assert text[2].startswith("in.jsonl:4: ") and "body" in text[2]
-    assert text[3] == "in.jsonl:5: duplicate id 'a' (first seen at in.jsonl:1); skipped"
+    assert text[3] == "in.jsonl:5: duplicate id 'a' (first seen at in.jsonl:1)"
     assert stored(index_dir, "a")["body"] == "Good story about wheat."
 
 
-def test_full_rebuild_switches_generation_and_drops_other_sources(sample_dir, tmp_path, index_dir):
+def test_full_rebuild_drops_a_source_left_out_only_when_told(sample_dir, tmp_path, index_dir):
     other = write_jsonl(tmp_path / "other.jsonl", [{"id": "x1", "body": "Extra story."}])
     reindex(index_dir, [sample_dir, other])
     assert doc_count(index_dir) == 302
-    summary = reindex(index_dir, [sample_dir], full=True)
-    assert summary.mode == "full" and summary.generation == "gen-000002"
+    with pytest.raises(DeletionsRefused, match=rf"{other} is not among the sources of this --full rebuild"):
+        reindex(index_dir, [sample_dir], full=True)
+    assert doc_count(index_dir) == 302 and IndexStore(index_dir).generations() == ["gen-000001"]
+    summary = reindex(index_dir, [sample_dir], full=True, allow_deletes=True)
+    assert summary.mode == "full" and summary.generation == "gen-000002" and summary.deleted == 1
     assert doc_count(index_dir) == 301
-    assert IndexStore(index_dir).generations() == ["gen-000002"]
+    assert IndexStore(index_dir).generations() == ["gen-000001", "gen-000002"]
 
 
 def test_parallel_full_build_matches_single_process(tmp_path):
+    """Every stored field of every article, and every query's ranked run, are the same."""
     from tests.conftest import many_records
 
     from indexer.search import batch_search

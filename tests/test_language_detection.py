@@ -58,8 +58,8 @@ def test_detection_returns_codes_of_languages():
 
 def test_default_language_setting():
     assert config.SETTINGS["language"].env == "NEWSINDEX_LANGUAGE"
-    assert config.get("language", {}) == "en"
-    assert config.get("language", {"NEWSINDEX_LANGUAGE": "de-AT"}) == "de-AT"
+    assert config.Settings.load(environ={}).language == "en"
+    assert config.Settings.load(environ={"NEWSINDEX_LANGUAGE": "de-AT"}).language == "de-AT"
 
 
 def test_default_language_is_checked(monkeypatch):

@@ -216,7 +216,7 @@ def test_searches_stay_right_while_reindexes_run(tmp_path):
             for number, step in enumerate(STEPS[1:], start=1):
                 apply_files(step, marker_dir)
                 done = run_cli("reindex", "--quiet", "--allow-deletes", "--index", str(index_dir),
-                               *(["--full"] if step.full else []), *sources)
+                               *(["--full"] if step.full else []), *sources)  # step 3 deletes 7 of 12
                 assert done.returncode == 0, (number, done.stdout, done.stderr)
                 assert wait_until(lambda: number in observations.seen_states or bool(observations.errors),
                                   STATE_SEEN_TIMEOUT), f"state {number} was never served"

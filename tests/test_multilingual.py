@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from indexer.errors import BadSetting
+from indexer.config import SettingError
 from indexer.ingest import optimize, reindex
 from indexer.search import QueryError, SearchFilters, get_article, matches, related, search
 from indexer.stats import index_stats
@@ -289,7 +289,7 @@ def test_default_language_for_undetectable_articles(tmp_path, monkeypatch):
     assert search(LiveIndex(tmp_path / "ix"), "Fotos").hits[0].language == "fr"
     assert reindex(tmp_path / "ix", [source]).mode == "unchanged"
     monkeypatch.setenv("NEWSINDEX_LANGUAGE", "klingon")
-    with pytest.raises(BadSetting, match="NEWSINDEX_LANGUAGE='klingon'"):
+    with pytest.raises(SettingError, match="NEWSINDEX_LANGUAGE='klingon'"):
         reindex(tmp_path / "ix", [source])
     out = run_cli("reindex", "--index", str(tmp_path / "ix"), str(source), env={"NEWSINDEX_LANGUAGE": "xx"})
     assert out.returncode == 3 and "NEWSINDEX_LANGUAGE" in out.stderr and "Traceback" not in out.stderr

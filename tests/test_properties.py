@@ -27,7 +27,7 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from indexer import config
+from indexer.config import Settings
 from indexer.analysis import analyze
 from indexer.ingest import reindex
 from indexer.query import ParsedQuery, parse
@@ -36,7 +36,7 @@ from indexer.search import QueryError, get_article, search
 from indexer.store import LiveIndex
 from tests.conftest import REPO, SAMPLE, write_jsonl
 
-MAX_QUERY_CHARS = config.get("max_query_chars")  # 2,000 unless NEWSINDEX_MAX_QUERY_CHARS says otherwise
+MAX_QUERY_CHARS = Settings.load().max_query_chars  # 2,000 unless NEWSINDEX_MAX_QUERY_CHARS says otherwise
 
 # --------------------------------------------------------------------------- helpers
 
@@ -121,6 +121,10 @@ HOSTILE_ARTICLES = [
              + "Finally the word zyzzyva appears here with cocoa and nato. "
              + ("Closing filler sentence. " * 200)},
     {"id": "<script>id&amp;\"'", "title": "Odd id", "body": "An article with an odd id about cocoa."},
+    # every field populated, so every field the query language names has something to match
+    {"id": "h-every-field", "title": "Every field: cocoa talks at NATO", "body": "Cocoa and nato, said Smith.",
+     "author": ["Jane Smith", "Omar Haddad"], "source": "Full Wire", "published": "2024-05-02T10:00:00Z",
+     "url": "https://example.com/every-field", "topics": ["cocoa", "nato"], "language": "en"},
 ]
 
 
@@ -146,6 +150,8 @@ SYNTAX = ["cocoa", "Cocoa", "COCOA", "nato", "zelenskyy", "Zelensky", "negociati
           "published:", "date:", "year:", "text:", "published:1987", "published:1987-03..1987-05",
           "published:2024..", "published:..1987", "published:9999-99", "published:0000",
           "published:1987-02-30", "published:..", "source:reuters", 'source:"ICARO Media Group"',
+          "author:smith", 'by:"Jane Smith"', "author:haddad", "title:cocoa", "body:nato", "text:cocoa",
+          "site:full", "date:2024-05", "year:2024", "author:nobody",
           "nego*", "a*", "*", "**", "c*", "co*", "~", "^", ":", "::", "?", "!", "\\", "/", "<mark>",
           "</mark>", "<script>", "&amp;", "&", "'", "’", "U.S.", "1,750", "5.93", "cease-fire",
           "ceasefire", "Zelenskyy's", "café", "cafe\u0301", "可可", "ココア", "👩‍👩‍👧‍👦", "\u202e",
@@ -213,6 +219,18 @@ def test_hostile_articles_highlight_safely(live, query):
         assert_safe_html(view.body_html, view.body)
 
 
+def test_every_field_of_the_query_language_on_a_fully_populated_article(live):
+    """author:, by:, title:, body:, text:, source:, site:, published:, date:, year: on an article that
+    has every field (a KeyError on author: once answered 500 whenever an article had an author)."""
+    for query in ["author:smith", 'by:"Jane Smith"', "author:haddad cocoa", "title:cocoa nato",
+                  "body:smith", "text:smith", "source:full", 'site:"Full Wire"', "published:2024-05",
+                  "date:2024-05-02", "year:2024 cocoa"]:
+        found = search(live, query, per_page=100, cache=False)
+        assert "h-every-field" in [h.id for h in found.hits], query
+    assert search(live, "author:nobody", cache=False).total == 0
+    assert search(live, "author:smith", cache=False).hits[0].author == "Jane Smith, Omar Haddad"
+
+
 def test_far_match_in_a_long_article_is_shown(live):
     results = search(live, "zyzzyva")
     assert [h.id for h in results.hits] == ["h-long"]
@@ -269,10 +287,10 @@ def test_any_query_through_the_cli(live, query, as_json):
     if not query.strip():
         # nothing to search for at all: a usage error, as for a missing argument
         assert proc.returncode == 2, stderr
-        assert "give a QUERY" in stderr
+        assert "the QUERY is missing" in stderr
         return
-    assert proc.returncode in (0, 3), stderr
-    if proc.returncode == 3:
+    assert proc.returncode in (0, 2), stderr  # 2: a query it cannot run (too long, a*), as any usage error
+    if proc.returncode == 2:
         assert len(stderr.strip().splitlines()) == 1, stderr
         assert stderr.startswith("error: ") and "internal error" not in stderr
         return

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -165,7 +164,7 @@ def test_headline_only_is_an_empty_body(tmp_path):
     articles, problems = read_all(tmp_path)
     assert articles == []
     assert [(p.path, p.reason, p.whole_file) for p in problems] == [
-        ("a.txt", "empty body; skipped", False)]
+        ("a.txt", "empty body", False)]
 
 
 def test_cp1252_fallback(tmp_path):
@@ -204,7 +203,7 @@ def test_jsonl_good_and_bad_lines(tmp_path):
         {"title": "no id", "body": "text"},
         {"id": "a5", "body": "   \n "},
         {"id": "a6", "body": "text", "topics": ["ok", 3]},
-        {"id": 7, "body": "Int id.", "tags": "Single"},
+        {"id": 7, "body": "Int id.", "tags": "Single, Double"},
         {"id": "a8", "body": 12},
         {"id": "a9", "body": "text", "author": {"name": "x"}},
         {"id": True, "body": "text"},
@@ -218,7 +217,7 @@ def test_jsonl_good_and_bad_lines(tmp_path):
     first = articles[0]
     assert (first.title, first.body, first.source, first.author, first.url, first.path) == (
         "First", "Body one.", "Reuters", "Ann, Bob", "https://x/a1", "feed.jsonl")
-    assert articles[1].topics == ("Single",)
+    assert articles[1].topics == ("Single", "Double")  # a string is comma-separated, as in front matter
     assert articles[2].topics == ("b", "a", "c")
     assert [(p.line, p.reason) for p in problems] == [
         (3, "invalid JSON: Expecting ',' delimiter at column 26"),
@@ -244,7 +243,7 @@ def test_jsonl_field_over_the_size_limit(tmp_path):
     articles, problems = read_all(tmp_path)
     assert [a.id for a in articles] == ["ok"]
     assert [(p.line, p.reason) for p in problems] == [
-        (1, "field 'body' is 6.0 MB, over the 5 MB limit; skipped")]
+        (1, "field 'body' is 6.0 MB, over the 5 MB limit")]
 
 
 def test_jsonl_dates(tmp_path):
@@ -273,6 +272,32 @@ def test_jsonl_dates(tmp_path):
     ]
 
 
+def test_zone_abbreviations_are_read_or_reported(tmp_path):
+    """10:00 MSK is 07:00 UTC; a zone that names several places is read as UTC, and says so."""
+    jsonl(tmp_path / "z.jsonl", [
+        {"id": "moscow", "body": "b", "published": "5 March 2024 10:00 MSK"},
+        {"id": "india", "body": "b", "published": "5 March 2024 10:00 IST"},
+        {"id": "nowhere", "body": "b", "published": "5 March 2024 10:00 QQT"},
+    ])
+    write(tmp_path / "front.md", "---\ntitle: T\npublished: 5 March 2024 10:00 IST\n---\nBody.\n")
+    articles, problems = read_all(tmp_path)
+    assert {a.id: a.published for a in articles} == {
+        "moscow": datetime(2024, 3, 5, 7, 0, tzinfo=UTC), "india": datetime(2024, 3, 5, 10, 0, tzinfo=UTC),
+        "nowhere": datetime(2024, 3, 5, 10, 0, tzinfo=UTC), "front.md": datetime(2024, 3, 5, 10, 0, tzinfo=UTC)}
+    assert [(p.path, p.line, p.warning) for p in problems] == [
+        ("front.md", None, True), ("z.jsonl", 2, True), ("z.jsonl", 3, True)]
+    assert "'IST' is ambiguous (India, Ireland or Israel); read as UTC" in problems[0].reason
+    assert "'QQT' is not one newsindex knows; read as UTC" in problems[2].reason
+
+
+def test_invalid_json_names_the_column_and_nothing_of_python(tmp_path):
+    jsonl(tmp_path / "c.jsonl", ['{"id": "a", "body": "x\ty"}', '{"id": 1' + "0" * 5000 + ', "body": "x"}'])
+    _, problems = read_all(tmp_path)
+    assert [(p.line, p.reason) for p in problems] == [
+        (1, "invalid JSON: Invalid control character at column 23"),  # not "… at at column 23"
+        (2, "invalid JSON: a number of 5,001 digits at column 8 (at most 4,300)")]
+
+
 @pytest.mark.parametrize("value, expected", [
     ("2024-03-05T10:00:00-05:00", datetime(2024, 3, 5, 15, 0, tzinfo=UTC)),
     ("2024-03-05 10:00", datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),
@@ -281,7 +306,11 @@ def test_jsonl_dates(tmp_path):
     ("Tue, 05 Mar 2024 10:00:00 GMT", datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),
     ("Tue, 05 Mar 2024 10:00:00 EST", datetime(2024, 3, 5, 15, 0, tzinfo=UTC)),
     ("March 5, 2024", datetime(2024, 3, 5, tzinfo=UTC)),
-    ("5 March 2024 10:00 MSK", datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),
+    ("5 March 2024 10:00 MSK", datetime(2024, 3, 5, 7, 0, tzinfo=UTC)),  # Moscow is UTC+3
+    ("Tue, 05 Mar 2024 10:00:00 MSK", datetime(2024, 3, 5, 7, 0, tzinfo=UTC)),
+    ("5 March 2024 10:00 GMT+3", datetime(2024, 3, 5, 7, 0, tzinfo=UTC)),  # not POSIX's UTC-3
+    ("5 March 2024 10:00 AEDT", datetime(2024, 3, 4, 23, 0, tzinfo=UTC)),
+    ("5 March 2024 10:00 IST", datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),  # ambiguous: UTC, and a note
     ("May", None),                      # dateutil would fill in the rest from today
     ("12", None),
     ("0000-01-01", None),
@@ -358,7 +387,7 @@ def test_binary_files_are_skipped(tmp_path, name, content):
     articles, problems = read_all(tmp_path)
     assert articles == []
     assert [(p.path, p.reason, p.whole_file) for p in problems] == [
-        (name, "binary file; skipped", True)]
+        (name, "binary file", True)]
 
 
 @pytest.mark.parametrize("name", ["empty.txt", "empty.jsonl", "empty.json", "empty.html"])
@@ -367,7 +396,7 @@ def test_zero_byte_files(tmp_path, name):
     articles, problems = read_all(tmp_path)
     assert articles == []
     assert [(p.path, p.reason, p.whole_file) for p in problems] == [
-        (name, "empty file; skipped", True)]
+        (name, "empty file", True)]
 
 
 def test_unreadable_file(tmp_path):
@@ -392,22 +421,38 @@ def test_fifo_and_dangling_link_are_problems_not_hangs(tmp_path):
     assert articles == []
     assert [(p.path, p.reason, p.whole_file) for p in problems] == [
         ("gone.txt", "cannot read file: No such file or directory", True),
-        ("pipe.jsonl", "not a regular file; skipped", True),
+        ("pipe.jsonl", "not a regular file", True),
     ]
 
 
 def test_unsupported_extension(tmp_path):
-    write(tmp_path / "report.PDF", b"%PDF-1.4")
+    write(tmp_path / "export.csv", "id,body\n1,text\n")
     write(tmp_path / "noext", "text")
     articles, problems = read_all(tmp_path)
     assert articles == []
-    assert [(p.path, p.reason, p.whole_file) for p in problems] == [
+    assert [(p.path, p.reason, p.whole_file, p.ignored) for p in problems] == [
+        ("export.csv", "unsupported file type '.csv' (expected .jsonl, .json, .txt, .md, .html, "
+                       ".htm)", True, False),
         ("noext", "unsupported file type '(none)' (expected .jsonl, .json, .txt, .md, .html, "
-                  ".htm); skipped", True),
-        ("report.PDF", "unsupported file type '.pdf' (expected .jsonl, .json, .txt, .md, .html, "
-                       ".htm); skipped", True),
+                  ".htm)", True, False),
     ]
     assert SUPPORTED_EXTENSIONS == (".jsonl", ".json", ".txt", ".md", ".html", ".htm")
+
+
+def test_pictures_pdfs_and_archives_are_ignored_not_skipped(tmp_path):
+    """Files that are plainly not articles are reported apart ("ignored"), not as skipped input."""
+    write(tmp_path / "report.PDF", b"%PDF-1.4")
+    write(tmp_path / "photos" / "quay.jpg", b"\xff\xd8\xff" + bytes(100))
+    write(tmp_path / "backup.tar.gz", b"\x1f\x8b" + bytes(100))
+    write(tmp_path / "story.txt", "Title\n\nBody\n")
+    articles, problems = read_all(tmp_path)
+    assert [a.id for a in articles] == ["story.txt"]
+    assert [(p.path, p.reason, p.ignored, p.label) for p in problems] == [
+        ("backup.tar.gz", "not an article (.gz file)", True, "ignored"),
+        ("photos/quay.jpg", "not an article (.jpg file)", True, "ignored"),
+        ("report.PDF", "not an article (.pdf file)", True, "ignored"),
+    ]
+    assert not any(p.whole_file or p.warning for p in problems)
 
 
 # --- directory walking ---------------------------------------------------------------------
@@ -556,7 +601,7 @@ def test_html_without_article_text(tmp_path):
                                "<body><nav>Home</nav><footer>(c)</footer></body></html>")
     articles, problems = read_all(tmp_path)
     assert articles == []
-    assert [(p.reason, p.whole_file) for p in problems] == [("no article text found; skipped", False)]
+    assert [(p.reason, p.whole_file) for p in problems] == [("no article text found", False)]
 
 
 def test_xhtml_and_url_like_pages_do_not_warn(tmp_path):
@@ -568,16 +613,14 @@ def test_xhtml_and_url_like_pages_do_not_warn(tmp_path):
 
 
 def test_deeply_nested_html_does_not_crash(tmp_path):
-    depth = 100_000
+    depth = 20_000  # twenty times Python's recursion limit
     write(tmp_path / "deep.html", "<html><head><title>Deep</title></head><body>" + "<div>" * depth
           + "<p>Deep text.</p>" + "</div>" * depth + "</body></html>")
-    started = time.perf_counter()
     article = only_article(tmp_path)
     assert (article.title, article.body) == ("Deep", "Deep text.")
-    assert time.perf_counter() - started < 5
 
 
-# --- robustness and speed ------------------------------------------------------------------
+# --- robustness ----------------------------------------------------------------------
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -604,13 +647,13 @@ def test_readers_never_raise(tmp_path, content):
                 assert item.reason and item.path == path.name
 
 
-def test_large_jsonl_is_fast(tmp_path):
+def test_every_line_of_a_large_jsonl_is_read_in_order(tmp_path):
+    """Streaming keeps every line and its number (how fast it reads is bench/build.py's business)."""
     records = [{"id": f"r{i}", "title": f"Title {i}", "body": "Some body text here.\n" * 40,
                 "published": "1987-02-26T15:01:01.790", "source": "Reuters",
-                "topics": ["grain", "wheat"]} for i in range(21_578)]
+                "topics": ["grain", "wheat"]} for i in range(3_000)]
     jsonl(tmp_path / "docs.jsonl", records)
-    started = time.perf_counter()
     articles, problems = read_all(tmp_path)
-    elapsed = time.perf_counter() - started
-    assert (len(articles), problems) == (21_578, [])
-    assert elapsed < 3, f"reading 21,578 JSON lines took {elapsed:.2f}s"
+    assert problems == []
+    assert [(a.id, a.line) for a in articles] == [(f"r{i}", i + 1) for i in range(3_000)]
+    assert articles[-1].published == datetime(1987, 2, 26, 15, 1, 1, 790000, tzinfo=UTC)

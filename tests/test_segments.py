@@ -107,5 +107,6 @@ def test_a_lost_manifest_loses_no_article(tmp_path):
     assert (summary.added, summary.deleted, summary.articles) == (1, 0, 41)
     manifest = json.loads((index_dir / store.current_name() / "manifest.json").read_text())
     assert sorted(manifest["files"]) == [str(a)]  # b's files are read once more next time b is named
-    summary = reindex(index_dir, [b])
-    assert (summary.mode, summary.unchanged, summary.articles) == ("unchanged", 20, 41)
+    summary = reindex(index_dir, [b])  # b's file is read, found unchanged, and recorded again
+    assert (summary.mode, summary.written, summary.unchanged, summary.articles) == ("incremental", 0, 20, 41)
+    assert reindex(index_dir, [a, b]).mode == "unchanged"

@@ -1,6 +1,7 @@
 """`newsindex serve` for real: gunicorn workers over HTTP, a reindex by another process while serving."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -36,6 +37,14 @@ def test_gunicorn_serves_the_site_and_every_worker_sees_a_reindex(tmp_path):
         too_long = fetch(server.url + "api/search?q=oil&pad=" + "y" * 40_000)
         assert too_long.status == 414 and too_long.json()["error"]["code"] == "uri_too_long"
         assert fetch(server.url + "api/articles/numbat-1").status == 404
+        # a second server on the same port says so in one line, at once (no gunicorn retries)
+        port = urlsplit(server.url).port
+        second = run_cli("serve", "--index", str(index_dir), "--port", str(port))
+        assert second.returncode == 3, second.stderr
+        assert second.stderr.splitlines() == [
+            f"error: port {port} is in use on 127.0.0.1 (is newsindex serve already running?); stop the "
+            f"other server or choose another port with --port or NEWSINDEX_PORT"]
+        assert second.stdout == ""
 
         source = write_jsonl(tmp_path / "new" / "new.jsonl", [NEW_ARTICLE]).parent
         done = run_cli("reindex", "--index", str(index_dir), str(SAMPLE), str(source))

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import Flask, abort, current_app, request
 from werkzeug.routing import PathConverter
 
-from indexer import config as settings
+from indexer.config import SETTINGS, Settings
 from indexer.errors import NewsindexError
 from indexer.search import warm
 from indexer.trends import MAX_QUERIES
@@ -23,6 +23,7 @@ from indexer.store import LiveIndex
 from . import errors
 
 EXTENSION = "newsindex"
+SETTINGS_EXTENSION = "newsindex.settings"
 MAX_CONTENT_LENGTH = 64 * 1024  # every endpoint is a GET: a body is never read
 BYTES_PER_QUERY_CHAR = 12  # a 4-byte UTF-8 character, percent-encoded
 URL_OVERHEAD_BYTES = 4096  # the path and the parameters other than q
@@ -42,23 +43,28 @@ CORS_MAX_AGE_SECONDS = 600
 _Q_PARAMETER = re.compile(rb"(?:^|&)q=")  # comparisons carry several
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The WSGI app: settings from ``NEWSINDEX_*`` (see :mod:`indexer.config`), then ``config``.
+def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """The WSGI app over one :class:`~indexer.config.Settings`, which every request passes to the library.
 
-    Config keys are the setting names upper-cased (``INDEX``, ``PER_PAGE``,
-    ``MAX_PER_PAGE``, ``MAX_QUERY_CHARS``, ``CORS_ORIGINS`` …) plus Flask's own.
+    ``settings`` default to the environment's (``NEWSINDEX_*``); ``config``
+    keys named like a setting, upper-cased (``INDEX``, ``PER_PAGE``,
+    ``MAX_PER_PAGE``, ``FEEDBACK``, ``CACHE_SIZE`` …), override them; the
+    other keys are Flask's own (``TESTING``).
     """
+    config = dict(config or {})
+    overrides = {key: config.pop(key) for key in list(config) if key.lower() in SETTINGS}
+    settings = (settings or Settings.load()).replace(**{k.lower(): v for k, v in overrides.items()})
     app = Flask(__name__)
-    app.config.from_mapping({name.upper(): setting.value() for name, setting in settings.SETTINGS.items()})
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, DEBUG=False)  # FLASK_DEBUG must not turn it on
-    app.config.update(config or {})
+    app.config.update(config)
     # room for the longest query; /api/histogram and /trends get it for each q, up to MAX_QUERIES
-    app.config["MAX_URL_BYTES"] = app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
+    app.config["MAX_URL_BYTES"] = settings.max_query_chars * BYTES_PER_QUERY_CHAR + URL_OVERHEAD_BYTES
+    app.extensions[SETTINGS_EXTENSION] = settings
     app.json.sort_keys = False  # keep the documented field order
     # Article ids are file paths; "a//b" must reach the view as it is, not be redirected.
     app.url_map.merge_slashes = False
     app.url_map.converters["article_id"] = ArticleIdConverter
-    app.extensions[EXTENSION] = LiveIndex(app.config["INDEX"])
+    app.extensions[EXTENSION] = LiveIndex(settings.index)
 
     from . import api, compare, data, feeds, pages
 
@@ -89,6 +95,11 @@ def live_index() -> LiveIndex:
     return current_app.extensions[EXTENSION]
 
 
+def app_settings(app: Flask | None = None) -> Settings:
+    """The settings the app was created with (the same object for every request)."""
+    return (app or current_app).extensions[SETTINGS_EXTENSION]
+
+
 def warm_index(app: Flask) -> None:
     """Pay the first search's start-up cost now rather than on a visitor's request.
 
@@ -97,7 +108,7 @@ def warm_index(app: Flask) -> None:
     and an unexpected failure is logged and left to the requests to report.
     """
     try:
-        warm(app.extensions[EXTENSION])
+        warm(app.extensions[EXTENSION], app_settings(app))
     except NewsindexError as exc:
         app.logger.info("newsindex: not warmed: %s", exc)  # the requests answer 503 saying why
     except Exception:
@@ -111,7 +122,7 @@ def _refuse_oversized_requests() -> None:
                                f"this service only answers GET requests without a body")
     url_bytes = len(request.path.encode("utf-8", "surrogateescape")) + len(request.query_string)
     queries = min(max(1, len(_Q_PARAMETER.findall(request.query_string))), MAX_QUERIES)
-    per_query = current_app.config["MAX_QUERY_CHARS"] * BYTES_PER_QUERY_CHAR
+    per_query = app_settings().max_query_chars * BYTES_PER_QUERY_CHAR
     limit = current_app.config["MAX_URL_BYTES"] + (queries - 1) * per_query
     if url_bytes > limit:
         abort(414, description=f"the address is {url_bytes:,} bytes long; the limit is "
@@ -127,7 +138,7 @@ def _add_security_headers(response):
 def _add_cors_headers(response):
     """Allow configured origins to call /api/ from a browser (CORS is off unless configured)."""
     origin = request.headers.get("Origin")
-    allowed = [o.strip() for o in current_app.config["CORS_ORIGINS"].split(",") if o.strip()]
+    allowed = app_settings().cors_origin_list
     if not errors.is_api_request() or not allowed:
         return response
     response.vary.add("Origin")

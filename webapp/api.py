@@ -1,11 +1,11 @@
 """The JSON API under /api/: the library's own dictionaries, described by /api/openapi.json."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from indexer.search import get_article, index_info, related
 
-from . import live_index
+from . import app_settings, live_index
 from .errors import article_not_found
 from .openapi import openapi_document
 from .params import highlight_query, parse_search_args
@@ -16,13 +16,14 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/search")
 def search():
-    params = parse_search_args(request.args, current_app.config)
-    return jsonify(params.run(live_index()).to_dict())
+    params = parse_search_args(request.args, app_settings())
+    return jsonify(params.run(live_index(), app_settings()).to_dict())
 
 
 @bp.get("/articles/<article_id:article_id>")
 def article(article_id: str):
-    view = get_article(live_index(), article_id, highlight_query(request.args, current_app.config))
+    settings = app_settings()
+    view = get_article(live_index(), article_id, highlight_query(request.args, settings), settings)
     if view is None:
         article_not_found(article_id)
     return jsonify(view.to_dict())
@@ -44,4 +45,4 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(current_app.config))
+    return jsonify(openapi_document(app_settings()))

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from indexer.search import QueryError, SearchFilters
 from indexer.trends import AUTO, INTERVALS, MAX_QUERIES, Histogram, histogram
 
-from . import live_index
+from . import app_settings, live_index
 from .params import _choice, parse_search_args
 from .trend_chart import TrendChart, trend_chart
 
@@ -46,7 +46,8 @@ def trends():
         result: Histogram | None = None
         chart: TrendChart | None = None
         if params.queries:
-            result = histogram(live_index(), params.queries, params.interval, params.filters)
+            result = histogram(live_index(), params.queries, params.interval, params.filters,
+                               settings=app_settings())
             chart = trend_chart(result, params.normalised)
     except QueryError as error:
         return render_template("trends.html", error=error, params=None, result=None, chart=None,
@@ -58,13 +59,13 @@ def trends():
 def parse_compare_args(args: MultiDict) -> CompareParams:
     typed = args.getlist("q")
     for query in typed:
-        parse_search_args(MultiDict({"q": query}), current_app.config)  # the length check of /search
+        parse_search_args(MultiDict({"q": query}), app_settings())  # the length check of /search
     if len(typed) > MAX_SERIES:
         raise QueryError(f"at most {MAX_SERIES} searches can be compared on one chart "
                          f"(got {len(typed)})", "q")
     queries = [q for q in typed if q.strip()]
     search = parse_search_args(MultiDict([(k, v) for k, v in args.items(multi=True)
-                                          if k in ("source", "lang", "from", "to")]), current_app.config)
+                                          if k in ("source", "lang", "from", "to")]), app_settings())
     normalise = args.get("normalize")
     if normalise not in (None, NORMALISE_ON):
         raise QueryError(f"normalize must be {NORMALISE_ON} or left out (got {normalise[:20]!r})", "normalize")

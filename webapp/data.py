@@ -10,7 +10,7 @@ from indexer.exports import FORMATS, export
 from indexer.search import QueryError
 from indexer.trends import AUTO, INTERVALS, histogram as count_over_time
 
-from . import live_index
+from . import app_settings, live_index
 from .caching import current_state, etag_for, not_modified, with_validators
 from .params import _choice, _whole_number, parse_search_args
 
@@ -28,18 +28,18 @@ def export_matches():
     ``X-Export-Count`` (rows in this file), ``X-Export-Truncated`` and, when cut off,
     ``X-Export-Notice`` saying why and what to do.
     """
-    params = parse_search_args(request.args, current_app.config)
+    params = parse_search_args(request.args, app_settings())
     file_format = _choice(request.args, "format", DEFAULT_FORMAT, FORMATS)
     fields = ",".join(request.args.getlist("fields")) if "fields" in request.args else None
     with_body, bom = flag(request.args, "with_body"), flag(request.args, "bom")
-    limit = (_whole_number(request.args, "limit", 1, 1, current_app.config["EXPORT_LIMIT"])
+    limit = (_whole_number(request.args, "limit", 1, 1, app_settings().export_limit)
              if "limit" in request.args else None)
     generation, built = current_state()
     unchanged = not_modified(etag_for(generation, built), built)
     if unchanged is not None:
         return unchanged
     prepared = export(live_index(), params.query, params.filters, params.sort, format=file_format,
-                      fields=fields, with_body=with_body, bom=bom, limit=limit)
+                      fields=fields, with_body=with_body, bom=bom, limit=limit, settings=app_settings())
     response = Response(prepared.chunks(), content_type=prepared.media_type)
     response.headers.set("Content-Disposition", "attachment", filename=prepared.filename())
     response.headers["X-Total-Count"] = str(prepared.total)
@@ -55,16 +55,16 @@ def export_matches():
 @bp.get("/histogram")
 def histogram():
     """Matching articles per period for one or more queries (repeat q), with the same filters as search."""
-    params = parse_search_args(request.args, current_app.config)
+    params = parse_search_args(request.args, app_settings())
     queries = request.args.getlist("q") or [""]
     for query in queries:
-        parse_search_args(MultiDict({"q": query}), current_app.config)  # the same length check
+        parse_search_args(MultiDict({"q": query}), app_settings())  # the same length check
     interval = _choice(request.args, "interval", AUTO, (AUTO, *INTERVALS))
     generation, built = current_state()
     unchanged = not_modified(etag_for(generation, built), built)
     if unchanged is not None:
         return unchanged
-    result = count_over_time(live_index(), queries, interval, params.filters)
+    result = count_over_time(live_index(), queries, interval, params.filters, settings=app_settings())
     return with_validators(jsonify(result.to_dict()), etag_for(result.generation, result.built), result.built)
 
 

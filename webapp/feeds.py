@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.feeds import MEDIA_TYPE, Feed, atom_feed
 
-from . import live_index
+from . import app_settings, live_index
 from .caching import current_state, etag_for, not_modified, with_validators
 from .params import SearchParams, parse_search_args
 
@@ -17,7 +17,7 @@ FEED_ARGS = ("q", "source", "lang", "from", "to")  # what changes a feed; page, 
 @bp.get("/search.atom")
 def search_feed():
     """The newest matches by when newsindex first indexed them; 304 until a reindex changes the index."""
-    params = parse_search_args(request.args, current_app.config)
+    params = parse_search_args(request.args, app_settings())
     base = site_base()
     generation, built = current_state()
     etag = etag_for(generation, built, base)
@@ -31,12 +31,12 @@ def search_feed():
 
 def render_feed(params: SearchParams, base: str) -> Feed:
     """The feed of one search, its links under ``base`` (call inside a request context)."""
-    return atom_feed(live_index(), params.query, params.filters, SiteLinks(params, base))
+    return atom_feed(live_index(), params.query, params.filters, SiteLinks(params, base), settings=app_settings())
 
 
 def site_base() -> str:
     """The site's public address: NEWSINDEX_BASE_URL, or the one this request came to."""
-    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/") + "/"
+    return (app_settings().base_url or request.host_url).rstrip("/") + "/"
 
 
 def feed_args(params: SearchParams) -> dict:
@@ -60,19 +60,17 @@ class SiteLinks:
         return self.base + url_for("pages.article", article_id=article_id, q=self.params.query.strip() or None)
 
 
-def cli_feed(index_dir: str, query: str, sources, date_from: str | None, date_to: str | None,
+def cli_feed(settings, query: str, sources, date_from: str | None, date_to: str | None,
              base_url: str, languages=()) -> bytes:
     """`newsindex search QUERY --format atom`: this route's feed, made by the same code.
 
     ``base_url`` (NEWSINDEX_BASE_URL) defaults to http://HOST:PORT/ of `newsindex serve`.
     """
-    from indexer import config
-
     from . import create_app
 
-    base = base_url or f"http://{config.get('host')}:{config.get('port')}/"
-    app = create_app({"INDEX": str(index_dir), "BASE_URL": base})
+    base = base_url or settings.base_url or f"http://{settings.host}:{settings.port}/"
+    app = create_app(settings=settings.replace(base_url=base))
     args = MultiDict([("q", query), *(("source", s) for s in sources), *(("lang", code) for code in languages),
                       *((k, v) for k, v in (("from", date_from), ("to", date_to)) if v)])
     with app.test_request_context("/search.atom", query_string=args):
-        return render_feed(parse_search_args(args, app.config), site_base()).xml
+        return render_feed(parse_search_args(args, app_settings(app)), site_base()).xml

@@ -9,10 +9,9 @@ test until it is documented here.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import indexer
 from indexer.analysis import LANGUAGES
+from indexer.config import Settings
 from indexer.exports import FIELDS, FORMATS, HIT_FIELDS
 from indexer.feeds import FEED_ENTRIES
 from indexer.search import MAX_RESULT_WINDOW, MIN_PREFIX_CHARS, SORTS
@@ -42,7 +41,7 @@ ERROR_STATUSES = {
 }
 
 
-def openapi_document(config: Mapping) -> dict:
+def openapi_document(settings: Settings) -> dict:
     """The whole document, with the limits configured for this app."""
     return {
         "openapi": "3.1.0",
@@ -58,10 +57,10 @@ def openapi_document(config: Mapping) -> dict:
         "tags": [{"name": "api", "description": "JSON, and exports as CSV or JSON Lines"},
                  {"name": "feeds", "description": "Atom 1.0 feeds of searches"},
                  {"name": "pages", "description": "The web site (HTML, works without JavaScript)"}],
-        "paths": {**_api_paths(config), **_page_paths()},
+        "paths": {**_api_paths(settings), **_page_paths()},
         "components": {
-            "parameters": _parameters(config),
-            "schemas": _schemas(config),
+            "parameters": _parameters(settings),
+            "schemas": _schemas(settings),
             "responses": {**{RESPONSE_NAMES[status]: _json_response(text, "Error")
                              for status, text in ERROR_STATUSES.items()},
                           "NotModified": {"description": NOT_MODIFIED, "headers": VALIDATOR_HEADERS}},
@@ -90,7 +89,7 @@ EXPORT_HEADERS = {
 CSV, JSONL, ATOM = "text/csv", "application/x-ndjson", "application/atom+xml"
 
 
-def _api_paths(config: Mapping) -> dict:
+def _api_paths(settings: Settings) -> dict:
     search_params = ["q", "page", "per_page", "sort", "source", "lang", "from", "to"]
     return {
         "/api/export": {"get": {
@@ -100,7 +99,7 @@ def _api_paths(config: Mapping) -> dict:
                 "(RFC 4180, a header row, CRLF line ends, UTF-8; cells starting with = + - @, a tab or a "
                 "carriage return are prefixed with ' against formula injection) or JSON Lines (one JSON "
                 "object per line, the fields of a search hit). At most "
-                f"{config['EXPORT_LIMIT']:,} articles (NEWSINDEX_EXPORT_LIMIT): the headers say how many "
+                f"{settings.export_limit:,} articles (NEWSINDEX_EXPORT_LIMIT): the headers say how many "
                 "matched and how many the file holds. `from` after `to` is a 400."),
             "parameters": [_ref("parameters", p) for p in
                            ["q", "sort", "source", "lang", "from", "to", "format", "fields", "with_body", "bom",
@@ -129,8 +128,10 @@ def _api_paths(config: Mapping) -> dict:
             }}},
         "/api/search": {"get": _operation(
             "searchArticles", "Search the archive",
-            "Ranked, highlighted results with facets. `page` × `per_page` may not exceed "
-            f"{MAX_RESULT_WINDOW:,}; `from` after `to` is a 400.",
+            "Ranked, highlighted results with facets. Only the first "
+            f"{MAX_RESULT_WINDOW:,} results are paged to: a page beyond them (`page` × `per_page` > "
+            f"{MAX_RESULT_WINDOW:,}) comes back with no hits and a notice, like any page past the last. "
+            "`from` after `to` is a 400.",
             search_params, "SearchResults", ["400", "413", "414", "500", "503"])},
         "/api/articles/{id}": {"get": _operation(
             "getArticle", "One article", "The whole article; the terms of `q` are marked in the *_html fields.",
@@ -203,8 +204,8 @@ def _page(operation_id: str, summary: str, params: list[str], errors: list[str])
     }
 
 
-def _parameters(config: Mapping) -> dict:
-    query = {"type": "string", "maxLength": config["MAX_QUERY_CHARS"]}
+def _parameters(settings: Settings) -> dict:
+    query = {"type": "string", "maxLength": settings.max_query_chars}
     date = {"type": "string", "pattern": DATE_PATTERN}
     return {
         "q": {"name": "q", "in": "query", "schema": query,
@@ -216,10 +217,11 @@ def _parameters(config: Mapping) -> dict:
                       "description": "A query whose terms to mark in title_html and body_html."},
         "page": {"name": "page", "in": "query",
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-                 "description": f"Page of results; page × per_page ≤ {MAX_RESULT_WINDOW:,}."},
+                 "description": f"Page of results. Pages past the last result, or past the first "
+                                f"{MAX_RESULT_WINDOW:,} results, have no hits."},
         "per_page": {"name": "per_page", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": config["MAX_PER_PAGE"],
-                                "default": config["PER_PAGE"]},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_per_page,
+                                "default": settings.per_page},
                      "description": "Results per page."},
         "sort": {"name": "sort", "in": "query",
                  "schema": {"type": "string", "enum": list(SORTS), "default": DEFAULT_SORT},
@@ -262,7 +264,7 @@ def _parameters(config: Mapping) -> dict:
                 "description": "Start a CSV file with a UTF-8 byte-order mark, which Excel needs to read "
                                "UTF-8 (JSON Lines never has one)."},
         "limit": {"name": "limit", "in": "query",
-                  "schema": {"type": "integer", "minimum": 1, "maximum": config["EXPORT_LIMIT"]},
+                  "schema": {"type": "integer", "minimum": 1, "maximum": settings.export_limit},
                   "description": "At most this many articles (default and largest: NEWSINDEX_EXPORT_LIMIT)."},
         "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
                "description": "The article's id: the id given in its source file, or the file's path relative "
@@ -271,7 +273,7 @@ def _parameters(config: Mapping) -> dict:
     }
 
 
-def _schemas(config: Mapping) -> dict:
+def _schemas(settings: Settings) -> dict:
     facet_list = {"type": "array", "items": _ref("schemas", "FacetValue")}
     return {
         "Error": _object({
@@ -305,11 +307,11 @@ def _schemas(config: Mapping) -> dict:
             "query": {"type": "string"},
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": config["MAX_PER_PAGE"]},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": settings.max_per_page},
             "pages": {"type": "integer", "minimum": 1},
             "sort": {"type": "string", "enum": list(SORTS)},
             "took_ms": {"type": "number", "minimum": 0},
-            "hits": {"type": "array", "items": _ref("schemas", "Hit"), "maxItems": config["MAX_PER_PAGE"]},
+            "hits": {"type": "array", "items": _ref("schemas", "Hit"), "maxItems": settings.max_per_page},
             "facets": _ref("schemas", "Facets"),
             "suggestion": {**NULLABLE_STRING, "description": "A corrected query (“did you mean”)."},
             "corrected_from": {**NULLABLE_STRING,

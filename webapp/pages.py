@@ -1,15 +1,15 @@
 """The web site: server-rendered pages that work without JavaScript."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from indexer.search import QueryError, get_article, index_info, related
 
-from . import live_index, present
+from . import app_settings, live_index, present
 from .chart import timeline
 from .errors import article_not_found
 from .feeds import feed_args
-from .params import DATE_PATTERN, SearchParams, highlight_query, parse_search_args
+from .params import DATE_PATTERN, SearchParams, highlight_query, parse_search_args, typed_args
 
 bp = Blueprint("pages", __name__)
 
@@ -27,18 +27,21 @@ def search():
     """Results; the bare search page when there is neither a query nor a filter (with only filters,
     every article they allow); a query that cannot run is a 400 on the same page."""
     try:
-        params = parse_search_args(request.args, current_app.config)
-        results = params.run(live_index()) if params.query.strip() or params.filtered else None
+        params = parse_search_args(request.args, app_settings())
+        results = params.run(live_index(), app_settings()) if params.query.strip() or params.filtered else None
     except QueryError as error:
-        return render_template("search.html", error=error, params=None, results=None), 400
+        return render_template("search.html", error=error, params=None, results=None,
+                               form=typed_args(request.args)), 400
     chart = timeline(results, params.filters.date_from, params.filters.date_to)
-    return render_template("search.html", error=None, params=params, results=results, chart=chart)
+    return render_template("search.html", error=None, params=params, results=results, chart=chart,
+                           form=typed_args(request.args))
 
 
 @bp.get("/articles/<article_id:article_id>")
 def article(article_id: str):
-    query = highlight_query(request.args, current_app.config)
-    view = get_article(live_index(), article_id, query)
+    settings = app_settings()
+    query = highlight_query(request.args, settings)
+    view = get_article(live_index(), article_id, query, settings)
     if view is None:
         article_not_found(article_id)
     return render_template("article.html", article=view, query=query,
@@ -57,7 +60,7 @@ def search_url(params: SearchParams, **changes) -> str:
 
 @bp.app_context_processor
 def page_constants() -> dict:
-    return {"DATE_PATTERN": DATE_PATTERN.strip("^$")}
+    return {"DATE_PATTERN": DATE_PATTERN.strip("^$"), "settings": app_settings()}
 
 
 @bp.app_template_global()

@@ -11,12 +11,13 @@ parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
 from indexer.analysis import LANGUAGES
+from indexer.config import Settings
+from indexer.query import normalize_query, strip_controls
 from indexer.search import MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search
 from indexer.store import LiveIndex
 
@@ -33,7 +34,7 @@ DATE_PATTERN = (rf"^({_YEAR}(-(0?[1-9]|1[0-2]))?"
                 rf"|{_LEAP_YEAR}-0?2-29)?$")
 INTEGER_PATTERN = re.compile(r"-?[0-9]+")
 MAX_INTEGER_DIGITS = 9
-MAX_PAGE = MAX_RESULT_WINDOW  # with per_page=1; larger products are refused by search()
+MAX_PAGE = MAX_RESULT_WINDOW  # with per_page=1; pages past the window come back empty
 URL_NAMES = {"date_from": "from", "date_to": "to"}
 
 
@@ -62,9 +63,9 @@ class SearchParams:
     def filtered(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to or self.languages)
 
-    def run(self, index: LiveIndex) -> SearchResults:
+    def run(self, index: LiveIndex, settings: Settings) -> SearchResults:
         return search(index, self.query, page=self.page, per_page=self.per_page,
-                      filters=self.filters, sort=self.sort)
+                      filters=self.filters, sort=self.sort, settings=settings)
 
     def url_args(self, **changes) -> dict:
         """Query-string arguments for this search with ``changes``, defaults left out.
@@ -97,39 +98,49 @@ class SearchParams:
             parse_day(date_from, "from"), parse_day(date_to, "to", end=True))
 
 
-def parse_search_args(args: MultiDict, config: Mapping) -> SearchParams:
+def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
     """Read and check q, page, per_page, sort, source and lang (repeatable), from and to; ignore the rest.
 
-    An empty q is valid: the library then lists every article the filters allow.
+    An empty q is valid: the library then lists every article the filters allow. Text
+    is kept as the library reads it (control characters out), so pages never echo a NUL.
     """
     query = args.get("q", "")
-    _check_query_length(query, config)
+    _check_query_length(query, settings)
+    query = normalize_query(query)
     date_from, date_to = _date_text(args, "from"), _date_text(args, "to")
     return SearchParams(
         query=query,
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
-        per_page=_whole_number(args, "per_page", config["PER_PAGE"], 1, config["MAX_PER_PAGE"]),
+        per_page=_whole_number(args, "per_page", settings.per_page, 1, settings.max_per_page),
         sort=_choice(args, "sort", DEFAULT_SORT, SORTS),
-        filters=SearchFilters(sources=tuple(dict.fromkeys(s for s in args.getlist("source") if s)),
+        filters=SearchFilters(sources=tuple(dict.fromkeys(strip_controls(s) for s in args.getlist("source")
+                                                          if strip_controls(s))),
                               date_from=parse_day(date_from, "from"),
                               date_to=parse_day(date_to, "to", end=True),
                               languages=_languages(args)),
         date_from=date_from,
         date_to=date_to,
-        default_per_page=config["PER_PAGE"],
+        default_per_page=settings.per_page,
     )
 
 
-def highlight_query(args: MultiDict, config: Mapping) -> str | None:
+def highlight_query(args: MultiDict, settings: Settings) -> str | None:
     """The optional ``q`` whose terms an article view highlights."""
     query = args.get("q") or None
     if query:
-        _check_query_length(query, config)
-    return query
+        _check_query_length(query, settings)
+    return normalize_query(query or "") or None
 
 
-def _check_query_length(query: str, config: Mapping) -> None:
-    limit = config["MAX_QUERY_CHARS"]
+def typed_args(args: MultiDict) -> MultiDict:
+    """The request's parameters as a form shows them back: as typed, without the control
+    characters a page must never echo (in q they become spaces, as the search reads them)."""
+    return MultiDict([(key, strip_controls(value, " " if key == "q" else ""))
+                      for key, value in args.items(multi=True)])
+
+
+def _check_query_length(query: str, settings: Settings) -> None:
+    limit = settings.max_query_chars
     if len(query) > limit:
         raise QueryError(f"q is {len(query):,} characters long; the limit is {limit:,}: shorten the query", "q")
 

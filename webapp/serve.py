@@ -5,15 +5,21 @@ opens and warms its own :class:`~indexer.store.LiveIndex`; none is shared
 across a fork. Sync workers: the search library keeps per-generation state
 that is not meant to be used from several threads at once. The server starts
 without an index too and answers 503 until a reindex creates one.
+
+Everything comes from one :class:`~indexer.config.Settings` (index, host,
+port, workers, and what the app passes to the library).
 """
 from __future__ import annotations
 
-import os
+import errno
+import socket
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
+from indexer.config import SETTINGS, Settings
 from indexer.errors import NewsindexError
+from indexer.memory import keep_large_arrays_off_the_heap
 from indexer.search import index_info
 from indexer.store import LiveIndex
 
@@ -25,8 +31,10 @@ GRACEFUL_TIMEOUT_SECONDS = 10
 class NewsindexServer(BaseApplication):
     """gunicorn configured in code: no config file, no command-line parsing of its own."""
 
-    def __init__(self, index_dir: str | os.PathLike, host: str, port: int, workers: int):
-        self.index_dir = str(index_dir)
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.index_dir = str(settings.index)
+        host, port, workers = settings.host, settings.port, settings.web_workers
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
@@ -53,7 +61,8 @@ class NewsindexServer(BaseApplication):
 
     def load(self):
         """Runs in each worker: its own app, index handle and warm caches."""
-        app = create_app({"INDEX": self.index_dir})
+        keep_large_arrays_off_the_heap()
+        app = create_app(settings=self.settings)
         warm_index(app)
         return app
 
@@ -85,6 +94,44 @@ def serving(index_dir: str, url: str) -> str:
         index.close()
 
 
-def run(index_dir: str | os.PathLike, host: str, port: int, workers: int) -> None:
+class AddressUnavailable(NewsindexError):
+    code = "address_unavailable"
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail in one line, before gunicorn starts, when the address cannot be listened on.
+
+    gunicorn would retry for five seconds, log each attempt and exit with a
+    traceback-like report; a busy port is almost always a server already running.
+    """
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise AddressUnavailable(f"cannot listen on {host}: {exc.strerror}; give an address of this "
+                                 f"machine with --host") from None
+    family, kind, proto, _, address = infos[0]
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        probe.bind(address)
+    except OSError as exc:
+        option = SETTINGS["port"].env
+        if exc.errno == errno.EADDRINUSE:
+            raise AddressUnavailable(f"port {port} is in use on {host} (is newsindex serve already running?); "
+                                     f"stop the other server or choose another port with --port or "
+                                     f"{option}") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise AddressUnavailable(f"no permission to listen on port {port}; ports below 1024 need "
+                                     f"root: choose another with --port or {option}") from None
+        raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host "
+                                 f"and --port") from None
+    finally:
+        probe.close()
+
+
+def run(settings: Settings) -> None:
     """Serve until Ctrl-C (SIGINT) or SIGTERM."""
-    NewsindexServer(index_dir, host, port, workers).run()
+    check_address(settings.host, settings.port)
+    NewsindexServer(settings).run()

@@ -16,7 +16,10 @@ Skipped without a Problem, because they are not articles:
   documentation that ships beside a corpus (e.g. BBC's ``README.TXT``).
 
 Those rules apply inside a directory only: a file named explicitly as the
-root is always read. Any other extension is reported as a whole-file
+root is always read. Files that are plainly not articles (images, PDFs,
+archives, audio and video, office documents, programs: :data:`NOT_ARTICLES`)
+are reported as *ignored*, counted apart and never an error; any other
+extension may be articles in a format we do not read, so it is a whole-file
 Problem. Readers never raise on bad input; a missing root is the one
 exception (:class:`FileNotFoundError`), since it is a usage error.
 
@@ -35,7 +38,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..articles import Article, Problem, SourceFile
-from .html import read_html
 from .jsonl import read_json, read_jsonl
 from .text import read_text
 
@@ -44,6 +46,15 @@ __all__ = ["SUPPORTED_EXTENSIONS", "read_source", "SourceFile"]
 Reader = Callable[[Path, str], Iterator[Article | Problem]]
 Unchanged = Callable[[str, int, int], bool]
 Record = Article | Problem | SourceFile
+
+
+def read_html(path: Path, rel: str) -> Iterator[Article | Problem]:
+    """:func:`.html.read_html`, imported on the first HTML file: BeautifulSoup and its CSS
+    parser cost a tenth of a second to import, which a run without HTML need not pay."""
+    from .html import read_html as read
+
+    return read(path, rel)
+
 
 _READERS: dict[str, Reader] = {
     ".jsonl": read_jsonl,
@@ -58,6 +69,19 @@ _READERS: dict[str, Reader] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)
 
 _SKIPPED_PREFIXES = ("README", "LICENSE")
+
+#: Extensions of files that are not articles, lower case, with the dot: a folder of news
+#: stories often holds their pictures and attachments too.
+NOT_ARTICLES: frozenset[str] = frozenset(
+    "." + ext for ext in (
+        "jpg jpeg png gif webp avif bmp tif tiff ico svg heic heif psd raw cr2 nef "  # images
+        "pdf ps eps djvu "  # documents that are pages, not text
+        "zip gz tgz bz2 xz 7z rar tar zst lz4 z cab iso dmg "  # archives
+        "mp3 wav ogg oga flac m4a aac wma opus mp4 m4v mov avi mkv webm wmv flv mpg mpeg "  # media
+        "doc docx xls xlsx ppt pptx odt ods odp pages numbers key "  # office
+        "exe dll so dylib bin o a class jar pyc wasm "  # programs
+        "db sqlite sqlite3 mdb ttf otf woff woff2 eot"  # databases and fonts
+    ).split())
 
 
 def read_source(root: str | os.PathLike[str], unchanged: Unchanged | None = None) -> Iterator[Record]:
@@ -77,10 +101,13 @@ def read_source(root: str | os.PathLike[str], unchanged: Unchanged | None = None
 def _read_file(path: Path, rel: str, unchanged: Unchanged | None = None) -> Iterator[Record]:
     """Read one file with the reader for its extension; others are a Problem."""
     reader = _READERS.get(path.suffix.lower())
+    if reader is None and path.suffix.lower() in NOT_ARTICLES:
+        yield Problem(rel, f"not an article ({path.suffix.lower()} file)", ignored=True)
+        return
     if reader is None:
         suffix = path.suffix.lower() or "(none)"
         expected = ", ".join(SUPPORTED_EXTENSIONS)
-        yield Problem(rel, f"unsupported file type '{suffix}' (expected {expected}); skipped",
+        yield Problem(rel, f"unsupported file type '{suffix}' (expected {expected})",
                       whole_file=True)
         return
     if unchanged is None:
@@ -135,7 +162,7 @@ def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
     try:
         info = directory.stat()
         if (info.st_dev, info.st_ino) in visited:
-            return [], Problem(where, "directory already visited (symbolic link loop?); skipped",
+            return [], Problem(where, "directory already visited (symbolic link loop?); not read again",
                                warning=True)
         visited.add((info.st_dev, info.st_ino))
         with os.scandir(directory) as scan:

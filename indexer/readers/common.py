@@ -13,7 +13,7 @@ import re
 import stat
 import unicodedata
 import warnings
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -147,7 +147,7 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Problem]]:
             try:
                 return raw.decode(codec), []
             except UnicodeDecodeError as err:
-                return None, [Problem(path, f"invalid {codec.upper()} text ({err.reason}); skipped",
+                return None, [Problem(path, f"invalid {codec.upper()} text ({err.reason})",
                                       whole_file=True)]
     if looks_binary(raw):
         return None, [binary_problem(path)]
@@ -160,7 +160,7 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Problem]]:
 
 def binary_problem(path: str) -> Problem:
     """The Problem for a file that is not text at all."""
-    return Problem(path, "binary file; skipped", whole_file=True)
+    return Problem(path, "binary file", whole_file=True)
 
 
 def open_binary(path: Path, rel: str, max_bytes: int | None = None
@@ -179,11 +179,11 @@ def open_binary(path: Path, rel: str, max_bytes: int | None = None
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
-            return None, Problem(rel, "not a regular file; skipped", whole_file=True)
+            return None, Problem(rel, "not a regular file", whole_file=True)
         if max_bytes is not None and info.st_size > max_bytes:
             os.close(fd)
             return None, Problem(rel, f"file is {info.st_size / _MB:.1f} MB, over the "
-                                      f"{max_bytes // _MB} MB limit; skipped", whole_file=True)
+                                      f"{max_bytes // _MB} MB limit", whole_file=True)
         return os.fdopen(fd, "rb"), None
     except OSError as err:
         os.close(fd)
@@ -207,7 +207,7 @@ def read_bytes(path: Path, rel: str, max_bytes: int = MAX_FILE_BYTES
     except OSError as err:
         return None, os_problem(rel, err)
     if len(raw) > max_bytes:  # grew after the size check
-        return None, Problem(rel, f"file is over the {max_bytes // _MB} MB limit; skipped",
+        return None, Problem(rel, f"file is over the {max_bytes // _MB} MB limit",
                              whole_file=True)
     if not raw.strip():
         return None, empty_file_problem(rel)
@@ -216,7 +216,7 @@ def read_bytes(path: Path, rel: str, max_bytes: int = MAX_FILE_BYTES
 
 def empty_file_problem(path: str) -> Problem:
     """The Problem for a file with nothing but whitespace in it."""
-    return Problem(path, "empty file; skipped", whole_file=True)
+    return Problem(path, "empty file", whole_file=True)
 
 
 def os_problem(path: str, err: OSError) -> Problem:
@@ -238,7 +238,7 @@ def oversized_field(fields: dict[str, str]) -> str | None:
         size = len(value.encode("utf-8", "surrogatepass"))
         if size > MAX_FIELD_BYTES:
             return (f"field '{name}' is {size / _MB:.1f} MB, over the "
-                    f"{MAX_FIELD_BYTES // _MB} MB limit; skipped")
+                    f"{MAX_FIELD_BYTES // _MB} MB limit")
     return None
 
 
@@ -246,58 +246,125 @@ _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)
 
 
-def _lenient_parse(value: str) -> datetime | None:
-    """dateutil's free-form parser, but only when the text names a full date.
+def _hours(h: float) -> timezone:
+    return timezone(timedelta(hours=h))
+
+
+#: Time zone abbreviations news dates use, by UTC offset (standard and summer time are distinct
+#: names). Ambiguous ones are in :data:`AMBIGUOUS_ZONES` instead; any other name is read as UTC
+#: with a warning.
+NEWS_ZONES: dict[str, timezone] = {
+    **{name: timezone.utc for name in ("UTC", "UT", "GMT", "Z", "WET")},
+    "WEST": _hours(1), "BST": _hours(1), "CET": _hours(1), "MET": _hours(1), "WAT": _hours(1),
+    "CEST": _hours(2), "MEST": _hours(2), "EET": _hours(2), "CAT": _hours(2), "SAST": _hours(2),
+    "EEST": _hours(3), "MSK": _hours(3), "TRT": _hours(3), "EAT": _hours(3), "MSD": _hours(4),
+    "GST": _hours(4), "PKT": _hours(5), "NPT": _hours(5.75), "ICT": _hours(7), "WIB": _hours(7),
+    "HKT": _hours(8), "SGT": _hours(8), "MYT": _hours(8), "PHT": _hours(8), "AWST": _hours(8),
+    "WITA": _hours(8), "JST": _hours(9), "KST": _hours(9), "WIT": _hours(9), "ACST": _hours(9.5),
+    "AEST": _hours(10), "ACDT": _hours(10.5), "AEDT": _hours(11), "NZST": _hours(12), "NZDT": _hours(13),
+    # the North American ones as RFC 2822 (and so e-mail and RSS dates) defines them
+    "HST": _hours(-10), "AKST": _hours(-9), "AKDT": _hours(-8), "PST": _hours(-8), "PDT": _hours(-7),
+    "MST": _hours(-7), "MDT": _hours(-6), "CST": _hours(-6), "CDT": _hours(-5), "EST": _hours(-5),
+    "EDT": _hours(-4), "AST": _hours(-4), "ADT": _hours(-3), "NST": _hours(-3.5), "NDT": _hours(-2.5),
+    "BRT": _hours(-3), "ART": _hours(-3),
+}
+#: Abbreviations news uses for more than one zone: read as UTC, with a warning saying why.
+AMBIGUOUS_ZONES: dict[str, str] = {"IST": "India, Ireland or Israel", "BDT": "Bangladesh or Brunei"}
+#: "GMT+3" in a news date means three hours ahead of UTC, not POSIX's "UTC-3" that dateutil reads.
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\b")
+
+
+class _Zones:
+    """dateutil's ``tzinfos``: the offsets of :data:`NEWS_ZONES`; others read as UTC and noted."""
+
+    def __init__(self):
+        self.note: str | None = None
+
+    def __call__(self, name: str | None, offset: int | None):
+        if offset is not None:  # a numeric offset wins over any name
+            return timezone(timedelta(seconds=offset))
+        if name is None:
+            return None
+        zone = NEWS_ZONES.get(name.upper())
+        if zone is not None:
+            return zone
+        if name.upper() in AMBIGUOUS_ZONES:
+            self.note = (f"time zone {name!r} is ambiguous ({AMBIGUOUS_ZONES[name.upper()]}); read as UTC: "
+                         f"give an offset such as +05:30 instead")
+        else:
+            self.note = f"time zone {name!r} is not one newsindex knows; read as UTC: give an offset such as +03:00"
+        return timezone.utc
+
+
+def _lenient_parse(value: str) -> tuple[datetime | None, str | None]:
+    """dateutil's free-form parser, but only when the text names a full date; and a note when
+    its time zone had to be guessed.
 
     dateutil fills missing parts from a default (today), so "May" or "5"
     would become a real-looking date; parsing with two different defaults and
     comparing the dates rejects those.
     """
+    zones = _Zones()
+    value = _GMT_OFFSET.sub(lambda m: f"{m[1]}{int(m[2]):02d}{m[3] or '00'}", value)
     with warnings.catch_warnings():
-        # An unknown zone name ("MSK") is dropped and the time read as UTC.
         warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
         try:
-            first = dateparser.parse(value, default=_DEFAULT_A)
-            second = dateparser.parse(value, default=_DEFAULT_B)
+            first = dateparser.parse(value, default=_DEFAULT_A, tzinfos=zones)
+            second = dateparser.parse(value, default=_DEFAULT_B, tzinfos=zones)
         except (ValueError, OverflowError):
-            return None
-    return first if first.date() == second.date() else None
+            return None, None
+    if first.date() != second.date():
+        return None, None
+    return first, zones.note
 
 
 def _rfc2822(value: str) -> datetime | None:
-    """RFC 2822 dates ("Tue, 05 Mar 2024 10:00:00 GMT"), common in HTML meta."""
+    """RFC 2822 dates ("Tue, 05 Mar 2024 10:00:00 GMT"), common in HTML meta; None when the
+    zone is not one of RFC 2822's (the lenient parser knows more of them)."""
     try:
-        return email.utils.parsedate_to_datetime(value)
+        parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def parse_published(value: str | None) -> datetime | None:
-    """Parse a publication date into an aware UTC datetime, or None.
+    """Parse a publication date into an aware UTC datetime, or None (see :func:`parse_date`)."""
+    return parse_date(value)[0]
+
+
+def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
+    """A publication date as an aware UTC datetime (or None), and a note when its zone was guessed.
 
     Accepts ISO 8601 dates and datetimes (naive means UTC; a bare year or
     year-month means its first day), then RFC 2822 and other spelled-out
-    dates (numeric ones month first, as dateutil reads them). ``datetime.fromisoformat`` handles nearly every
-    real value and is fast, so the slower parsers only see the odd ones.
+    dates (numeric ones month first, as dateutil reads them), with the zone
+    abbreviations of :data:`NEWS_ZONES` (``10:00 MSK`` is 07:00 UTC); an
+    unknown or ambiguous abbreviation is read as UTC and the note says so.
+    ``datetime.fromisoformat`` handles nearly every real value and is fast,
+    so the slower parsers only see the odd ones.
     """
     if not value or not value.strip():
-        return None
+        return None, None
     text = value.strip()
+    note = None
     try:
         parsed: datetime | None = datetime.fromisoformat(text)
     except ValueError:
         try:
             parsed = dateparser.isoparse(text)
         except (ValueError, OverflowError):
-            parsed = _rfc2822(text) or _lenient_parse(text)
+            parsed = _rfc2822(text)
+            if parsed is None:
+                parsed, note = _lenient_parse(text)
     if parsed is None:
-        return None
+        return None, None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
+        return parsed.replace(tzinfo=timezone.utc), note
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(timezone.utc), note
     except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00
-        return None
+        return None, None
 
 
 _MAX_SHOWN_LANGUAGE = 40

@@ -38,7 +38,7 @@ from bs4.dammit import EncodingDetector
 
 from ..articles import Article, Problem
 from .common import (
-    binary_problem, clean_text, decode, looks_binary, oversized_field, parse_published,
+    binary_problem, clean_text, decode, looks_binary, oversized_field, parse_date,
     read_bytes, stated_language,
 )
 
@@ -118,16 +118,19 @@ def parse_html(document: str, rel: str) -> Iterator[Article | Problem]:
     url = _canonical(page) or meta.get("og:url", "")
     body = _body(page, ld)
     if not body:
-        yield Problem(rel, "no article text found; skipped")
+        yield Problem(rel, "no article text found")
         return
     too_big = oversized_field({"title": title, "body": body})
     if too_big:
         yield Problem(rel, too_big)
         return
-    published = next(filter(None, map(parse_published, dates)), None)
+    published, note, used = next(((d, n, text) for text in dates for d, n in [parse_date(text)] if d),
+                                 (None, None, ""))
     if published is None and dates:
         yield Problem(rel, f"unrecognised date {dates[0][:80]!r}; indexed without a date",
                       warning=True)
+    elif note:
+        yield Problem(rel, f"date {used[:80]!r}: {note}", warning=True)
     language, problem = _language(page, meta, ld, landmark, rel)
     if problem:
         yield problem

@@ -8,17 +8,20 @@ and is read as such.
 
 Fields: ``id`` and ``body`` are required; ``title``, ``source``, ``url``
 (strings), ``author`` (string or list of strings), ``published`` (ISO 8601,
-see :func:`~indexer.readers.common.parse_published`) and ``topics``/``tags``
-(list of strings or one string) and ``language`` or ``lang`` (a language
-tag such as ``de`` or ``pt-BR``) are optional; other keys are ignored. A
-field of the wrong type skips the article with a Problem naming the field,
-except the language: one that names no supported language is a warning, and
-the indexer detects the language from the text.
+see :func:`~indexer.readers.common.parse_date`), ``topics``/``tags``
+(list of strings, or one string of comma-separated names as in front
+matter) and ``language`` or ``lang`` (a language tag such as ``de`` or
+``pt-BR``) are optional; other keys are ignored. A field of the wrong type
+skips the article with a Problem naming the field, except the language: one
+that names no supported language is a warning, and the indexer detects the
+language from the text.
 """
 from __future__ import annotations
 
 import codecs
 import json
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +30,7 @@ from typing import Any, BinaryIO
 from ..articles import Article, Problem
 from .common import (
     SNIFF_BYTES, binary_problem, clean_text, decode, decode_bytes, empty_file_problem,
-    json_type_name, looks_binary, open_binary, os_problem, oversized_field, parse_published,
+    json_type_name, looks_binary, open_binary, os_problem, oversized_field, parse_date,
     read_bytes, stated_language,
 )
 
@@ -63,7 +66,7 @@ def read_jsonl(path: Path, rel: str) -> Iterator[Article | Problem]:
             yield os_problem(rel, err)
             return
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            yield Problem(rel, "UTF-16 text; JSON Lines must be UTF-8; skipped", whole_file=True)
+            yield Problem(rel, "UTF-16 text; JSON Lines must be UTF-8", whole_file=True)
             return
         if looks_binary(head):
             yield binary_problem(rel)
@@ -82,7 +85,7 @@ def _decoded_lines(handle: BinaryIO, rel: str) -> Iterator[tuple[int, str] | Pro
     try:
         for number, raw in enumerate(_bounded_lines(handle), start=1):
             if raw is None:
-                yield Problem(rel, f"line is over {MAX_LINE_BYTES // _MB} MB; skipped", line=number)
+                yield Problem(rel, f"line is over {MAX_LINE_BYTES // _MB} MB", line=number)
                 continue
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -134,10 +137,10 @@ def _parse_line(text: str, rel: str, number: int) -> Iterator[Article | Problem]
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        yield Problem(rel, f"invalid JSON: {err.msg} at column {err.colno}", line=number)
+        yield Problem(rel, f"invalid JSON: {_syntax(err)} at column {err.colno}", line=number)
         return
     except (ValueError, RecursionError) as err:  # e.g. an integer of 5,000 digits
-        yield Problem(rel, f"invalid JSON: {_describe(err)}", line=number)
+        yield Problem(rel, f"invalid JSON: {_describe(err, text)}", line=number)
         return
     yield from _to_article(value, rel, number, prefix="")
 
@@ -158,11 +161,11 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         if _first_line_is_json(text):
             yield from _parse_lines(enumerate(text.split("\n"), start=1), rel)
         else:
-            yield Problem(rel, f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+            yield Problem(rel, f"invalid JSON: {_syntax(err)} at line {err.lineno} column {err.colno}",
                           whole_file=True)
         return
     except (ValueError, RecursionError) as err:
-        yield Problem(rel, f"invalid JSON: {_describe(err)}", whole_file=True)
+        yield Problem(rel, f"invalid JSON: {_describe(err, text)}", whole_file=True)
         return
     if isinstance(value, list):
         if not value:
@@ -173,9 +176,29 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         yield from _to_article(value, rel, None, prefix="")
 
 
-def _describe(err: Exception) -> str:
-    """A short reason for a JSON error that is not a plain syntax error."""
-    return "nested too deeply" if isinstance(err, RecursionError) else str(err)
+def _syntax(err: json.JSONDecodeError) -> str:
+    """The parser's message without its dangling "at" ("Invalid control character at")."""
+    message = err.msg
+    if message.endswith(" at") and not message.endswith("starting at"):
+        message = message[:-3]
+    return message
+
+
+_LONG_NUMBER = re.compile(r"-?[0-9]{%d,}" % (sys.get_int_max_str_digits() + 1))
+
+
+def _describe(err: Exception, text: str) -> str:
+    """A short reason for a JSON error that is not a plain syntax error, with where it is."""
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    number = _LONG_NUMBER.search(text)
+    if number:  # Python refuses to read integers this long (a denial-of-service guard)
+        line = text.count("\n", 0, number.start()) + 1
+        column = number.start() - (text.rfind("\n", 0, number.start()) + 1) + 1
+        where = f"line {line} column {column}" if "\n" in text.strip() else f"column {column}"
+        return (f"a number of {len(number.group().lstrip('-')):,} digits at {where} "
+                f"(at most {sys.get_int_max_str_digits():,})")
+    return str(err)
 
 
 def _first_line_is_json(text: str) -> bool:
@@ -273,8 +296,8 @@ def _topics(obj: dict[str, Any]) -> tuple[str, ...]:
         value = obj.get(key)
         if value is None:
             continue
-        if isinstance(value, str):
-            value = [value]
+        if isinstance(value, str):  # "ukraine, nato", as front matter writes them
+            value = value.split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _Invalid(f"'{key}' must be a list of strings{_got(value)}")
         names.extend(value)
@@ -287,11 +310,11 @@ def _published(text: str) -> tuple[datetime | None, str | None]:
     text = text.strip()
     if not text:
         return None, None
-    parsed = parse_published(text) if len(text) <= _MAX_DATE_CHARS else None
+    parsed, note = parse_date(text) if len(text) <= _MAX_DATE_CHARS else (None, None)
     if parsed is None:
         shown = text if len(text) <= _MAX_DATE_CHARS else text[:_MAX_DATE_CHARS] + "..."
         return None, f"unrecognised date {shown!r}; indexed without a date"
-    return parsed, None
+    return parsed, f"date {text!r}: {note}" if note else None
 
 
 def _got(value: Any) -> str:

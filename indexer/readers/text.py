@@ -22,9 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..articles import Article, Problem
-from .common import (
-    clean_text, decode, oversized_field, parse_published, read_bytes, stated_language,
-)
+from .common import clean_text, decode, oversized_field, parse_date, read_bytes, stated_language
 
 _HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _FENCE = "---"
@@ -59,17 +57,19 @@ def parse_text(text: str, rel: str) -> Iterator[Article | Problem]:
         title, source, body = _guess_layout(rest, guess_source="source" not in meta)
     title, body = _unmark_headings(title).strip(), _unmark_headings(body).strip()
     if not body:
-        yield Problem(rel, "empty body; skipped")
+        yield Problem(rel, "empty body")
         return
     too_big = oversized_field({"title": title, "body": body})
     if too_big:
         yield Problem(rel, too_big)
         return
     date_text = meta.get("published") or meta.get("date") or ""
-    published = parse_published(date_text)
+    published, note = parse_date(date_text)
     if date_text and published is None:
         yield Problem(rel, f"unrecognised date {date_text[:80]!r}; indexed without a date",
                       warning=True)
+    elif note:
+        yield Problem(rel, f"date {date_text[:80]!r}: {note}", warning=True)
     key = "language" if meta.get("language") else "lang"
     language, problem = stated_language(meta.get(key), rel, where=f"front matter '{key}:'")
     if problem:
