@@ -7,8 +7,9 @@ English (Reuters-21578): the base version (``git archive BASE_REV``, default ``m
 working tree, built and searched in the same run, alternating (base, this, this, base, ...) so
 that the machine's load, which other work changes from minute to minute, falls on both alike:
 
-* full build: ``newsindex reindex --workers 2`` as a real process, wall time (as bench/build.py
-  measures it), and the index size;
+* full build: ``newsindex reindex --workers 2`` as a real process: wall time (as bench/build.py
+  measures it), CPU time of the process and its workers (steadier on a shared machine: a build on
+  two cores keeps both busy, so its wall time follows its CPU time), and the index size;
 * search latency: each version's own ``bench/search_latency.py`` over its own index (500 queries,
   snippets, facets, did-you-mean, cache off), p50 and p95 of the steady-state pass.
 
@@ -23,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,19 +49,25 @@ def extract(rev: str, target: Path) -> Path:
     return target
 
 
-def run_in(tree: Path, args: list[str]) -> tuple[float, int]:
-    """Wall time and exit code of `python -m indexer ARGS` with ``tree`` as the code (as bench/build.py)."""
+def run_in(tree: Path, args: list[str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system, the process and its workers) and exit code of
+    `python -m indexer ARGS` with ``tree`` as the code (wall time as bench/build.py measures it).
+    CPU time hardly depends on what else the machine runs; wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     code = subprocess.run([sys.executable, "-m", "indexer", *args], env={**os.environ, "PYTHONPATH": str(tree)},
                           cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    return time.perf_counter() - started, code
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
 
 
-def build(tree: Path, index: Path, docs: Path, workers: int = 2) -> float:
+def build(tree: Path, index: Path, docs: Path, workers: int = 2) -> tuple[float, float]:
     shutil.rmtree(index, ignore_errors=True)
-    seconds, code = run_in(tree, ["reindex", "--quiet", "--index", str(index), "--workers", str(workers), str(docs)])
+    seconds, cpu, code = run_in(tree, ["reindex", "--quiet", "--index", str(index), "--workers", str(workers),
+                                       str(docs)])
     assert code in (0, 1), f"reindex failed ({code})"
-    return seconds
+    return seconds, cpu
 
 
 def latency(tree: Path, index: Path, docs: Path) -> dict:
@@ -113,7 +121,7 @@ def main() -> None:
         tmp = Path(tmp)
         trees = {"base": extract(args.base_rev, tmp / "base"), "this": REPO}
         if not args.skip_english:
-            builds: dict[str, list[float]] = {"base": [], "this": []}
+            builds: dict[str, list[tuple[float, float]]] = {"base": [], "this": []}
             searches: dict[str, list[dict]] = {"base": [], "this": []}
             for run in range(args.runs):
                 order = ("base", "this") if run % 2 == 0 else ("this", "base")
@@ -123,8 +131,10 @@ def main() -> None:
                     searches[name].append(latency(trees[name], tmp / f"ix-{name}", args.docs))
             for name in ("base", "this"):
                 steady = [s["pass2"] for s in searches[name]]
+                walls, cpus = [w for w, _ in builds[name]], [c for _, c in builds[name]]
                 report[name] = {
-                    "full_build_s": {"median": median(builds[name]), "all": [round(x, 2) for x in builds[name]]},
+                    "full_build_s": {"median": median(walls), "all": [round(x, 2) for x in walls]},
+                    "full_build_cpu_s": {"median": median(cpus), "all": [round(x, 2) for x in cpus]},
                     "index_mb": size_mb(tmp / f"ix-{name}"),
                     "search_p50_ms": median([s["p50"] for s in steady]),
                     "search_p95_ms": median([s["p95"] for s in steady]),
@@ -133,6 +143,8 @@ def main() -> None:
                 }
             report["this_vs_base"] = {
                 "full_build": round(report["this"]["full_build_s"]["median"] / report["base"]["full_build_s"]["median"], 3),
+                "full_build_cpu": round(report["this"]["full_build_cpu_s"]["median"]
+                                        / report["base"]["full_build_cpu_s"]["median"], 3),
                 "search_p50": round(report["this"]["search_p50_ms"] / report["base"]["search_p50_ms"], 3),
                 "search_p95": round(report["this"]["search_p95_ms"] / report["base"]["search_p95_ms"], 3),
             }
