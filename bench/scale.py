@@ -24,8 +24,9 @@ one JSON line:
   queries, and loadgen.py's sequential p95 and concurrent req/s; the same for
   Datasette + FTS5 on the same articles (datasette-anchor.sh), and the ratios.
 * ``incremental``: an unchanged rerun; then ``--batches`` daily runs adding 1,000
-  new articles each (time of each, the worst); deleting 1,000; the in-process warm
-  latency after the batches against the latency after the full build.
+  new articles each (time of each, the worst); the in-process warm latency after
+  the batches against the latency after the full build (fewer articles) and after
+  ``newsindex optimize`` of the same articles (timed too); then deleting 1,000.
 
 Everything is on loopback and stops by itself. Keep generated corpora and indexes
 out of the repository (``--workdir``, default /tmp/newsindex-scale).
@@ -61,14 +62,16 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("NEWSINDEX_")} | 
 # ------------------------------------------------------------------------------- helpers
 
 def dir_bytes(path: Path) -> int:
-    total = 0
+    """Bytes on disk under ``path``, each hard-linked file once (generations share segments)."""
+    seen: dict[tuple[int, int], int] = {}
     for root, _, files in os.walk(path):
         for name in files:
             try:
-                total += os.stat(os.path.join(root, name)).st_size
+                st = os.stat(os.path.join(root, name))
             except OSError:
-                pass
-    return total
+                continue
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 def run_measured(cmd: list[str], watch: Path | None = None, env: dict | None = None) -> dict:
@@ -300,6 +303,9 @@ def incremental(index: Path, source_dir: Path, corpus: Path, size: int, batches:
     out["segments_after_batches"] = sum(1 for _ in gen.glob("MAIN_*.news"))
     out["latency_after_batches"] = latency(index, queries)
     if batches:
+        # the same articles in one segment: the fair baseline for "latency after the batches"
+        out["optimize"] = run_measured(newsindex("optimize", "--quiet", "--index", str(index)), watch=index)
+        out["latency_after_optimize"] = latency(index, queries)
         (source_dir / "daily-00.jsonl").unlink()
         out["delete_1000"] = run_measured(newsindex("reindex", "--quiet", "--allow-deletes", "--index",
                                                     str(index), str(source_dir)))
@@ -368,6 +374,10 @@ def main() -> None:
             before, after = report["latency"]["warm"], report["incremental"]["latency_after_batches"]["warm"]
             report["incremental"]["latency_after_vs_full_build"] = {
                 k: round(after[k] / before[k], 2) for k in ("p50", "p95", "p99")}
+            if "latency_after_optimize" in report["incremental"]:
+                same = report["incremental"]["latency_after_optimize"]["warm"]
+                report["incremental"]["latency_after_vs_optimized"] = {
+                    k: round(after[k] / same[k], 2) for k in ("p50", "p95", "p99")}
         report["machine"]["load_after"] = os.getloadavg()
         print(json.dumps(report), flush=True)
 
