@@ -256,7 +256,7 @@ def test_cli_lang_option(index_dir):
     exported = run_cli("export", "--index", str(index_dir), "--lang", "es", "--fields", "id,language", "salario")
     assert exported.stdout.splitlines()[:2] == ["id,language", "sample-es,es"]
     bad = run_cli("search", "--index", str(index_dir), "--lang", "xx", "salario")
-    assert bad.returncode == 3 and "--lang must be a language code" in bad.stderr
+    assert bad.returncode == 2 and "--lang must be a language code" in bad.stderr  # a usage error
 
 
 # ------------------------------------------------------------------------ merges, defaults
@@ -292,7 +292,7 @@ def test_default_language_for_undetectable_articles(tmp_path, monkeypatch):
     with pytest.raises(SettingError, match="NEWSINDEX_LANGUAGE='klingon'"):
         reindex(tmp_path / "ix", [source])
     out = run_cli("reindex", "--index", str(tmp_path / "ix"), str(source), env={"NEWSINDEX_LANGUAGE": "xx"})
-    assert out.returncode == 3 and "NEWSINDEX_LANGUAGE" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "NEWSINDEX_LANGUAGE" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_a_stated_language_wins_and_changing_it_reindexes_the_article(tmp_path):
