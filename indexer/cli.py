@@ -198,6 +198,10 @@ def stats(index, as_json):
         f"sources      {len(info['sources'])}: " + ", ".join(
             f"{s['value'] or '(none)'} ({s['count']:,})" for s in info["sources"][:8])
         + (" …" if len(info["sources"]) > 8 else ""),
+        f"languages    {len(info['languages'])}: " + ", ".join(
+            f"{s['value']} ({s['count']:,})" for s in info["languages"][:8])
+        + (" …" if len(info["languages"]) > 8 else "")
+        + f"; default {info['default_language']}",
         f"dates        {rng['from'] or '-'} to {rng['to'] or '-'}"
         + (f" ({info['undated']:,} undated)" if info["undated"] else ""),
         f"size         {info['size_bytes'] / 1e6:,.1f} MB on disk, {info['segments']} segment"
@@ -308,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
 @setting_option("feedback")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
 @click.option("--show-query", is_flag=True, help="Print how the query was understood.")
@@ -320,11 +326,11 @@ def main(argv: list[str] | None = None) -> None:
               metavar="URL", help="With --format atom: " + config.SETTINGS["base_url"].help
               + f" [env {config.SETTINGS['base_url'].env}]")
 @click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
-def search(query, index, limit, page, sort, sources, date_from, date_to, feedback, as_json,
+def search(query, index, limit, page, sort, sources, date_from, date_to, languages, feedback, as_json,
            show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README; `*` lists every article),
     or --batch for evaluation."""
-    from .search import SearchFilters, batch_search, parse_day, search as run_search
+    from .search import SearchFilters, batch_search, parse_day, parse_language, search as run_search
     from .store import LiveIndex
 
     settings = load_settings(index=index, feedback=feedback)
@@ -338,14 +344,16 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, feedbac
         raise click.UsageError(f"--format {out_format} goes with --batch; for one QUERY use --json, "
                                f"or --format atom for its feed")
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
-    if not query.strip() and not (sources or date_from or date_to):
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
+    if not query.strip() and not (sources or date_from or date_to or languages):
         raise click.UsageError("the QUERY is missing (or empty): give words to search for, '*' to list "
                                "every article, or --batch FILE")
     if out_format == "atom":
         from webapp.feeds import cli_feed
 
-        sys.stdout.buffer.write(cli_feed(settings, query, sources, date_from, date_to, base_url))
+        sys.stdout.buffer.write(cli_feed(settings, query, sources, date_from, date_to, base_url,
+                                         filters.languages))
         return
     per_page = limit or settings.per_page
     if per_page > settings.max_per_page:
@@ -406,7 +414,7 @@ def format_results(r, color: bool) -> str:
                  + (f", page {r.page} of {r.pages}" if r.total else ""))
     for rank, hit in enumerate(r.hits, (r.page - 1) * r.per_page + 1):
         meta = " · ".join(x for x in (hit.source, hit.published.date().isoformat() if hit.published else "",
-                                      f"id {hit.id}") if x)
+                                      hit.language, f"id {hit.id}") if x)
         lines.append("")
         lines.append(f"{rank:>3}. {_terminal(hit.title_html, color) or '(untitled)'}")
         lines.append(f"     {meta}")
@@ -446,12 +454,14 @@ def serve(index, host, port, web_workers):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="Published on or after (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Published on or before.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
 @click.option("--limit", type=click.IntRange(1), default=None,
               help=f"At most this many articles (default and largest: {config.SETTINGS['export_limit'].env}).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to FILE (replaced only once the export is complete) instead of standard output.")
 def export(query, index, out_format, fields, with_body, bom, no_formula_guard, sort, sources, date_from,
-           date_to, limit, output):
+           date_to, languages, limit, output):
     """Every article QUERY matches (not one page), as CSV or JSON Lines.
 
     The same query language and filters as `search`; an empty QUERY (or *) exports every article the
@@ -459,12 +469,13 @@ def export(query, index, out_format, fields, with_body, bom, no_formula_guard, s
     holds the first ones and a note on standard error says so.
     """
     from .exports import export as prepare
-    from .search import SearchFilters, parse_day
+    from .search import SearchFilters, parse_day, parse_language
     from .store import LiveIndex
 
     settings = load_settings(index=index)
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
     prepared = prepare(LiveIndex(settings.index), query, filters, sort, format=out_format, fields=fields,
                        with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit,
                        settings=settings)
@@ -513,9 +524,11 @@ class ExportFailed(NewsindexError):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--from", "date_from", metavar="DATE", help="First period starts here (2024, 2024-03, 2024-03-01).")
 @click.option("--to", "date_to", metavar="DATE", help="Last period ends here.")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only articles in this language (de, fr, …; repeatable).")
 @click.option("--per-1000", "per_1000", is_flag=True, help="Articles per 1,000 articles of the period, not counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/histogram.")
-def trends(queries, index, interval, sources, date_from, date_to, per_1000, as_json):
+def trends(queries, index, interval, sources, date_from, date_to, languages, per_1000, as_json):
     """Matching articles per period for each of QUERIES (up to 5; none: every article), as CSV.
 
     One row per period (year, month, ISO week or day, UTC), one column per query, and the
@@ -523,12 +536,13 @@ def trends(queries, index, interval, sources, date_from, date_to, per_1000, as_j
     """
     import csv
 
-    from .search import SearchFilters, parse_day
+    from .search import SearchFilters, parse_day, parse_language
     from .store import LiveIndex
     from .trends import histogram
 
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
-                            date_to=parse_day(date_to, "--to", end=True))
+                            date_to=parse_day(date_to, "--to", end=True),
+                            languages=tuple(parse_language(code, "--lang") for code in languages))
     settings = load_settings(index=index)
     result = histogram(LiveIndex(settings.index), list(queries) or [""], interval, filters, settings=settings)
     if as_json:

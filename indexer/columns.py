@@ -12,6 +12,7 @@ memory-map it (shared through the page cache):
 ``timestamp``       published, UTC seconds (NaN: undated); ``year``, ``month`` (yyyymm)
 ``first_seen``      when newsindex first indexed the article
 ``source``          code into ``meta["sources"]``
+``lang``            code into ``meta["languages"]`` (ISO 639-1 codes): the article's language
 ``id_rank``         rank of the article id among all ids: ties in ranking are broken by it,
                     so the same files give the same order however they were built
 
@@ -31,7 +32,7 @@ from .container import Container, write_container
 from .segment import SegmentData
 
 COLUMNS_FILE = "columns.news"
-COLUMNS_VERSION = 1
+COLUMNS_VERSION = 2  # 2: lang
 # BM25F parameters (Robertson & Zaragoza 2009). Common defaults, not tuned to any
 # test collection: the headline weighted double, b as in Lucene/Anserini for text.
 FIELD_WEIGHT = {"title": 2.0, "body": 1.0, "author": 1.0}
@@ -82,9 +83,17 @@ def build_columns(directory: str | os.PathLike, segments: list, datas: list[Segm
         remap = np.array([names.setdefault(s, len(names)) for s in d.meta["sources"]] or [0], dtype=np.int64)
         codes.append(remap[d.column("source")])
     sections["source"] = (np.concatenate(codes) if codes else np.zeros(0)).astype("<u4")
+    languages: dict[str, int] = {}
+    lang_codes = []
+    for d in datas:
+        remap = np.array([languages.setdefault(lang, len(languages)) for lang in d.meta["languages"]] or [0],
+                         dtype=np.int64)
+        lang_codes.append(remap[d.column("lang")])
+    sections["lang"] = (np.concatenate(lang_codes) if lang_codes else np.zeros(0)).astype("u1")
     sections["id_rank"] = _id_ranks(datas, bases, alive)
     meta = {"version": COLUMNS_VERSION, "segments": _signature(segments),
-            "bases": bases.tolist(), "articles": count, "avg_length": avg, "sources": list(names)}
+            "bases": bases.tolist(), "articles": count, "avg_length": avg, "sources": list(names),
+            "languages": list(languages)}
     path = directory / COLUMNS_FILE
     write_container(path, sections, meta)
     return path
@@ -130,6 +139,8 @@ class GenerationColumns:
         self.first_seen = c["first_seen"]
         self.source_codes = c["source"]
         self.source_names: list[str] = list(self.meta["sources"])
+        self.lang_codes = c["lang"]
+        self.lang_names: list[str] = list(self.meta["languages"])
         self.id_rank = c["id_rank"]
         self.bases: list[int] = list(self.meta["bases"])
 

@@ -10,6 +10,11 @@ machine shares one copy of the index through the page cache.
 
 Document numbers are global, as Whoosh numbers them: segment after segment
 in TOC order.
+
+Every article was analysed in its own language (the ``lang`` column); terms
+are shared across languages, so a term's postings may hold articles of
+several languages, and a search that analyses its query per language
+restricts each analysis to its languages with :meth:`Corpus.language_mask`.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import term_positions
+from .analysis import rules, word_analyzer
 from .columns import FIELD_WEIGHT, TEXT_FIELDS as SCORED_FIELDS, GenerationColumns
 from .segment import FieldTerms, SegmentData, positions_of
 
@@ -29,6 +34,7 @@ TEXT_FIELDS = ("title", "body")  # what an unqualified word is searched in
 K1 = 1.2
 POSTINGS_CACHE_BYTES = 32 * 2**20  # recently decoded postings kept per generation
 DOC_TERMS_CACHE = 1024
+LANGUAGE_MASKS_CACHED = 16  # article masks of the languages (and sets of them) searched lately
 _EMPTY_DOCS = np.zeros(0, dtype=np.int32)
 _EMPTY_TFS = np.zeros(0, dtype=np.float32)
 
@@ -89,12 +95,15 @@ class Corpus:
         self.first_seen = columns.first_seen
         self.source_codes = columns.source_codes
         self.source_names = columns.source_names
+        self.lang_codes = columns.lang_codes
+        self.lang_names = columns.lang_names
         self.id_rank = columns.id_rank
         self._has_deletions = [s.deleted_count() > 0 for s in segments]
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
         self._memo: dict = {}
         self._doc_terms: OrderedDict = OrderedDict()
+        self._language_masks: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     # -- terms and postings --------------------------------------------------------
@@ -166,9 +175,12 @@ class Corpus:
             parts.append((global_docs << 32) | positions)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def doc_frequency(self, term: str) -> int:
-        """Documents with ``term`` in the headline or the body."""
+    def doc_frequency(self, term: str, mask: np.ndarray | None = None) -> int:
+        """Documents with ``term`` in the headline or the body (only those in ``mask``, if given)."""
         title, body = self.postings("title", term), self.postings("body", term)
+        if mask is not None:
+            title_docs, body_docs = title.docs[mask[title.docs]], body.docs[mask[body.docs]]
+            return len(title_docs) + len(body_docs) - count_common(title_docs, body_docs)
         return len(title.docs) + len(body.docs) - count_common(title.docs, body.docs)
 
     def raw_doc_frequency(self, field: str, term: str) -> int:
@@ -206,12 +218,36 @@ class Corpus:
         scale = np.float32(weight * self.idf(term) * (K1 + 1))
         return docs, (scale * pseudo_tf / (pseudo_tf + np.float32(K1))).astype(np.float32)
 
-    def prefix_terms(self, field: str, prefix: str, limit: int) -> tuple[dict[str, int], int]:
+    def term_scores_among(self, term: str, docs: np.ndarray, fields=TEXT_FIELDS,
+                          weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`term_scores` for the few documents ``docs`` (sorted): (indexes into ``docs``
+        that hold the term, their scores). Each posting list is binary-searched for them,
+        so a handful of articles cost a handful whatever the term's frequency."""
+        pseudo_tf = np.zeros(len(docs), dtype=np.float32)
+        for f in fields:
+            p = self.postings(f, term)
+            if not len(p.docs) or not len(docs):
+                continue
+            idx = np.searchsorted(p.docs, docs)
+            idx[idx == len(p.docs)] = len(p.docs) - 1
+            hit = np.flatnonzero(p.docs[idx] == docs)
+            pseudo_tf[hit] += p.tfs[idx[hit]] * self.inv_norm[f][docs[hit]]
+        found = np.flatnonzero(pseudo_tf)
+        if not len(found):
+            return found, _EMPTY_TFS
+        tf = pseudo_tf[found]
+        scale = np.float32(weight * self.idf(term) * (K1 + 1))
+        return found, (scale * tf / (tf + np.float32(K1))).astype(np.float32)
+
+    def prefix_terms(self, field: str, prefix: str, limit: int,
+                     mask: np.ndarray | None = None) -> tuple[dict[str, int], int]:
         """The ``limit`` commonest terms of ``field`` starting with ``prefix`` (term -> document
         frequency), and how many terms start with it (the largest count in any segment).
 
         Only the commonest few of each segment's range are decoded, so ``co*`` over a
-        million articles costs what ``cocoa*`` does.
+        million articles costs what ``cocoa*`` does. With ``mask`` (the articles of the
+        languages searched) and more candidates than ``limit``, the commonest are counted
+        among those articles only, so English words do not crowd out a German prefix.
         """
         key = prefix.encode("utf-8", "surrogatepass")
         candidates: set[str] = set()
@@ -226,9 +262,52 @@ class Corpus:
             if hi - lo > 4 * limit:
                 picks = (lo + np.argpartition(-terms.df[lo:hi].astype(np.int64), 4 * limit)[:4 * limit]).tolist()
             candidates.update(terms.term(i).decode("utf-8", "surrogatepass") for i in picks)
-        frequencies = {term: self.raw_doc_frequency(field, term) for term in candidates}
+        if mask is not None and len(candidates) > limit:
+            frequencies = {term: int(np.count_nonzero(mask[self.postings(field, term).docs]))
+                           for term in candidates}
+            frequencies = {term: df for term, df in frequencies.items() if df}
+        else:
+            frequencies = {term: self.raw_doc_frequency(field, term) for term in candidates}
         best = sorted(frequencies, key=lambda t: (-frequencies[t], t))[:limit]
         return {term: frequencies[term] for term in best}, total
+
+    # -- languages ------------------------------------------------------------------
+    def languages(self) -> dict[str, int]:
+        """Live articles per language code, commonest first."""
+        def count(corpus: "Corpus") -> dict[str, int]:
+            counts = np.bincount(corpus.lang_codes[corpus.live], minlength=len(corpus.lang_names))
+            return dict(sorted(((name, int(n)) for name, n in zip(corpus.lang_names, counts.tolist()) if n),
+                               key=lambda item: (-item[1], item[0])))
+        return self.memo("languages", count)
+
+    def language_of(self, docnum: int) -> str:
+        return self.lang_names[int(self.lang_codes[docnum])] if self.lang_names else "en"
+
+    def language_mask(self, langs) -> np.ndarray | None:
+        """Articles in one of ``langs`` (codes), or None when that is every article's language."""
+        wanted = frozenset(langs)
+        if wanted >= set(self.languages()):
+            return None
+        return self._language_arrays(wanted)[0]
+
+    def language_docs(self, langs) -> np.ndarray:
+        """The document numbers (sorted, deleted ones included) of the articles in ``langs``."""
+        return self._language_arrays(frozenset(langs))[1]
+
+    def _language_arrays(self, wanted: frozenset) -> tuple[np.ndarray, np.ndarray]:
+        codes = tuple(i for i, name in enumerate(self.lang_names) if name in wanted)
+        with self._lock:
+            found = self._language_masks.get(codes)
+            if found is not None:
+                self._language_masks.move_to_end(codes)
+                return found
+        mask = np.isin(self.lang_codes, codes)
+        found = (mask, np.flatnonzero(mask))
+        with self._lock:
+            self._language_masks[codes] = found
+            if len(self._language_masks) > LANGUAGE_MASKS_CACHED:
+                self._language_masks.popitem(last=False)
+        return found
 
     def field_terms(self, field: str) -> list[tuple[int, FieldTerms]]:
         """(segment number, term table) of every segment that indexes ``field``."""
@@ -270,7 +349,8 @@ class Corpus:
             return self._memo.setdefault(key, value)
 
     def doc_terms(self, docnum: int) -> dict[str, int]:
-        """Term frequencies of one article (title and body), for feedback and "more like this"."""
+        """Term frequencies of one article (title and body) analysed in its language, for feedback
+        and "more like this"; the stopwords other languages index (flagged) are left out."""
         with self._lock:
             hit = self._doc_terms.get(docnum)
             if hit is not None:
@@ -278,7 +358,13 @@ class Corpus:
                 return hit
         fields = self.stored_fields(docnum)
         text = (fields.get("title") or "") + "\n" + (fields.get("body") or "")
-        tf = {term: len(positions) for term, positions in term_positions(text).items()}
+        lang = self.language_of(docnum)
+        analyze_one = word_analyzer(lang)
+        tf: dict[str, int] = {}
+        for word in rules(lang).word_re.findall(text):
+            for e in analyze_one(word).emissions:
+                if not e.stopword:
+                    tf[e.term] = tf.get(e.term, 0) + 1
         with self._lock:
             self._doc_terms[docnum] = tf
             if len(self._doc_terms) > DOC_TERMS_CACHE:
@@ -292,6 +378,7 @@ class Corpus:
             self._cache.clear()
             self._memo.clear()
             self._doc_terms.clear()
+            self._language_masks.clear()
 
 
 assert set(TEXT_FIELDS) <= set(SCORED_FIELDS) and set(FIELD_WEIGHT) == set(SCORED_FIELDS)

@@ -30,8 +30,8 @@ from .search import Hit, Matches, QueryError, SearchFilters, iso_datetime, match
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 #: What GET /api/search gives for each hit, in that order: the default columns.
-HIT_FIELDS = ("id", "title", "source", "published", "first_seen", "last_changed", "url", "author", "score",
-              "title_html", "snippet_html")
+HIT_FIELDS = ("id", "title", "source", "published", "first_seen", "last_changed", "url", "author", "language",
+              "score", "title_html", "snippet_html")
 #: On request only: the snippet as plain text (for spreadsheets), the whole text.
 EXTRA_FIELDS = ("snippet", "body")
 FIELDS = HIT_FIELDS + EXTRA_FIELDS

@@ -25,9 +25,11 @@ from lxml import etree
 
 import indexer
 
+from .analysis import LANGUAGES
 from .search import Hit, Matches, SearchFilters, iso_datetime, matches
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
 MEDIA_TYPE = "application/atom+xml"
 FEED_ENTRIES = 50
@@ -77,6 +79,8 @@ def feed_title(query: str, filters: SearchFilters) -> str:
     narrowed = []
     if filters.sources:
         narrowed.append(", ".join(filters.sources))
+    if filters.languages:
+        narrowed.append("in " + _language_names(filters.languages))
     if filters.date_from or filters.date_to:
         narrowed.append(" ".join(part for part in (
             f"from {filters.date_from}" if filters.date_from else "",
@@ -95,6 +99,8 @@ def entry_id(hit: Hit) -> str:
 def feed_id(query: str, filters: SearchFilters) -> str:
     key = "\n".join(["feed", query.strip(), ",".join(sorted(filters.sources)), str(filters.date_from or ""),
                      str(filters.date_to or ""), filters.author or ""])
+    if filters.languages:  # appended only when given: the ids of feeds without it stay as they were
+        key += "\nlang:" + ",".join(sorted(filters.languages))
     return uuid.uuid5(ID_NAMESPACE, key).urn
 
 
@@ -132,6 +138,7 @@ def _opensearch(feed, found: Matches) -> None:
 
 def _entry(feed, hit: Hit, built: datetime, links: FeedLinks) -> None:
     entry = etree.SubElement(feed, _atom("entry"))
+    entry.set(XML_LANG, hit.language)  # the article's language, for readers' fonts, hyphenation, speech
     _text(entry, "id", entry_id(hit))
     _text(entry, "title", hit.title or "(untitled)")
     _text(entry, "updated", _date(_updated(hit, built)))
@@ -150,6 +157,10 @@ def _entry(feed, hit: Hit, built: datetime, links: FeedLinks) -> None:
         category.set("label", _clean(f"Source: {hit.source}"))
     summary = _text(entry, "summary", hit.snippet_html)  # escaped text with <mark>s: type html
     summary.set("type", "html")
+
+
+def _language_names(codes) -> str:
+    return ", ".join(LANGUAGES[code].name if code in LANGUAGES else code for code in codes)
 
 
 def _updated(hit: Hit, built: datetime) -> datetime:

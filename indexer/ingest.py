@@ -32,10 +32,11 @@ from .articles import Problem
 from .changes import IndexedArticles, Plan, check_losses, deletions, read_sources
 from .codec import read_toc, write_toc
 from .columns import build_columns
-from .config import Settings
+from .config import SettingError, Settings
 from .errors import (DeletionsRefused, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
                      NewsindexError, SourceNotFound)
 from .generations import newest_usable, repair_pointer
+from .language import default_language
 from .merge import merge_segments, plan_merges
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
@@ -128,6 +129,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
     notes: list[str] = []
     progress = _Recording(progress or SilentProgress(), notes)
     roots = resolve_sources(sources)
+    default = _default_language(settings)
     store = IndexStore(index_dir, keep_generations=settings.keep_generations)
     with store.lock(wait=wait, command=command,
                     on_wait=lambda who: progress.inform(f"waiting for the running reindex ({who})")) as leftover:
@@ -141,9 +143,9 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         store.remove_stale(keep=live)
         if unfinished and not leftover:
             progress.note(f"removed {len(unfinished)} unfinished generation(s) left by an interrupted reindex")
-        base = _load_base(store, live, full, roots, allow_deletes, progress)
+        base = _load_base(store, live, full, roots, allow_deletes, progress, default)
         full, indexed = base.full, base.indexed
-        run = _GenerationRun(store, base.name, full, base.manifest, workers, progress, segment_tokens)
+        run = _GenerationRun(store, base.name, full, base.manifest, workers, progress, segment_tokens, default)
         try:
             plan = read_sources(roots, indexed, base.manifest, full, progress, run.add)
             gone, lost = ([], {}) if full else deletions(indexed, roots, plan)
@@ -230,7 +232,8 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
         if len(segments) <= 1 and not any(seg.deleted_count() for seg in segments):
             summary.mode = "unchanged"
         else:
-            run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress)
+            run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress,
+                                 default_language=generation.meta.get("default_language") or "en")
             try:
                 gen = run._directory()
                 _, segments, _ = read_toc(store.root / live)
@@ -260,14 +263,23 @@ class _Base:
     rewrite: bool = False  # write a new generation even if nothing changed (to replace a damaged one)
 
 
+def _default_language(settings: Settings) -> str:
+    """``NEWSINDEX_LANGUAGE``, checked before anything is read or written."""
+    try:
+        return default_language(settings.language)
+    except ValueError as exc:
+        raise SettingError(f"{exc}; nothing was changed") from None
+
+
 def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str], allow_deletes: bool,
-               progress: Progress) -> _Base:
+               progress: Progress, default: str = "en") -> _Base:
     """The generation this run builds on and what it holds; a full rebuild when there is none.
 
     A live generation that cannot be built upon (its segments damaged) gives
-    way to the newest complete one before it; an index of another version is
-    rebuilt in full. A rebuild in full that would leave out a source the index
-    holds stops the run unless ``allow_deletes``.
+    way to the newest complete one before it; an index of another version, or
+    one whose undetectable articles were given another default language
+    (``NEWSINDEX_LANGUAGE``), is rebuilt in full. A rebuild in full that would
+    leave out a source the index holds stops the run unless ``allow_deletes``.
     """
     if live is None:
         if store.generations():  # every generation unusable: what did they hold?
@@ -299,6 +311,13 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                       f"(sources not read in this run stay as they were in {fallback})")
         live, rewrite = fallback, True
         generation = store.open_generation(live, store.read_meta(live))
+    built_with = generation.meta.get("default_language", default)
+    if built_with != default:  # which articles fell back to it is not recorded: all are analysed again
+        why = (f"the index was built with NEWSINDEX_LANGUAGE={built_with} (now {default}: the language "
+               f"of articles too short to detect)")
+        _refuse_left_out(_recorded_sources(store), roots, allow_deletes, why)
+        progress.note(f"{why}; rebuilding it in full")
+        return _Base(Manifest(), IndexedArticles(None), True)
     try:
         manifest = store.read_manifest(live)
     except IndexUnreadable as exc:
@@ -340,9 +359,11 @@ class _GenerationRun:
     """
 
     def __init__(self, store: IndexStore, live: str | None, full: bool, base: Manifest,
-                 workers: int, progress: Progress, segment_tokens: int = SEGMENT_TOKENS):
+                 workers: int, progress: Progress, segment_tokens: int = SEGMENT_TOKENS,
+                 default_language: str = "en"):
         self.store, self.live, self.full, self.base = store, live, full, base
         self.workers, self.progress, self.segment_tokens = workers, progress, segment_tokens
+        self.default_language = default_language
         self.schema = build_schema()
         self.gen: Path | None = None
         self.sink = None
@@ -360,7 +381,7 @@ class _GenerationRun:
             self._buffer.append(entry)
             if self.workers > 1 and len(self._buffer) >= PARALLEL_THRESHOLD:
                 self._start(ParallelSegmentSink(self._directory(), self.schema, self.workers,
-                                                self.segment_tokens))
+                                                self.segment_tokens, self.default_language))
             return
         self.sink.add(entry)
 
@@ -376,7 +397,8 @@ class _GenerationRun:
         if self.sink is None:
             if not self._buffer:
                 return []
-            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens))
+            self._start(SegmentSink(self._directory(), self.schema, self.segment_tokens,
+                                    self.default_language))
         sink, self.sink = self.sink, None
         return sink.finish()
 
@@ -417,7 +439,8 @@ class _GenerationRun:
             summary.seconds = time.perf_counter() - started
             meta = {**versions(), "generation": gen.name, "articles": articles, "segments": len(segments),
                     "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "sources": sources, "last_reindex": summary.as_dict()}
+                    "sources": sources, "default_language": self.default_language,
+                    "last_reindex": summary.as_dict()}
             self.progress.note("switching to the new index")
             store.publish(gen, meta, manifest)
             return articles

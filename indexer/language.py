@@ -25,7 +25,7 @@ fastText) is in ``bench/README.md``; ``bench/language_detection.py`` measures th
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 from .analysis.languages import LANGUAGES, normalize_language
 
@@ -40,15 +40,22 @@ MIN_CONFIDENCE = 0.5
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
-@lru_cache(maxsize=1)
+_IDENTIFIER: list = []  # py3langid's identifier, once loaded
+_LOADING = threading.Lock()
+
+
 def _py3langid():
     """py3langid's model, limited to the languages newsindex can index (loaded once, ~0.4 s)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    if not _IDENTIFIER:
+        with _LOADING:  # one load, whichever thread asks first
+            if not _IDENTIFIER:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages([label for label in identifier.labels
-                              if normalize_language(label) in LANGUAGES])
-    return identifier
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages([label for label in identifier.labels
+                                          if normalize_language(label) in LANGUAGES])
+                _IDENTIFIER.append(identifier)
+    return _IDENTIFIER[0]
 
 
 def _cld2(sample: str) -> str | None:
@@ -69,10 +76,28 @@ def load_models() -> None:
     _py3langid()
 
 
-def _letters(sample: str) -> int:
-    letters = sum(c.isalpha() for c in sample)
-    if not sample.isascii():
-        letters += 2 * len(_CJK.findall(sample))
+def load_models_in_background() -> threading.Thread:
+    """Start :func:`load_models` in a thread (decompressing the model lets the caller go on reading
+    articles meanwhile); join it before forking."""
+    thread = threading.Thread(target=load_models, name="newsindex-language-models", daemon=True)
+    thread.start()
+    return thread
+
+
+def _letters(sample: str, enough: int = MIN_LETTERS) -> int:
+    """Letters of ``sample`` (a CJK character counts three), counted until ``enough``: the
+    opening of an article settles it, and this runs on every article indexed."""
+    if sum(map(str.isalpha, sample[:3 * enough])) >= enough:  # the usual case, counted in C
+        return enough
+    letters = 0
+    ascii_only = sample.isascii()
+    for c in sample:
+        if c.isalpha():
+            letters += 1
+        if not ascii_only and _CJK.match(c):
+            letters += 2
+        if letters >= enough:
+            break
     return letters
 
 
@@ -82,12 +107,29 @@ def detect_language(title: str, body: str, default: str = "en") -> str:
     Fast enough to run on every article at index time (bench/README.md has
     articles/s); deterministic, so a rerun gives the same answer.
     """
-    sample = f"{title}\n{body[:SAMPLE_CHARS]}" if title else body[:SAMPLE_CHARS]
+    code = quick_language(title, body, default)
+    return code if code is not None else _second_opinion(_sample(title, body), default)
+
+
+def quick_language(title: str, body: str, default: str = "en") -> str | None:
+    """:func:`detect_language`'s answer when it needs no second opinion (too little text, or
+    CLD2 is sure: about 99 % of news articles), else None; never loads py3langid's model."""
+    sample = _sample(title, body)
     if _letters(sample) < MIN_LETTERS:
         return default
-    code = _cld2(sample)
-    if code is not None:
-        return code
+    return _cld2(sample)
+
+
+def second_opinion_ready() -> bool:
+    """Is py3langid's model loaded (so :func:`detect_language` never waits for it)?"""
+    return bool(_IDENTIFIER)
+
+
+def _sample(title: str, body: str) -> str:
+    return f"{title}\n{body[:SAMPLE_CHARS]}" if title else body[:SAMPLE_CHARS]
+
+
+def _second_opinion(sample: str, default: str) -> str:
     label, confidence = _py3langid().classify(sample)
     code = normalize_language(label)
     if code is None or confidence < MIN_CONFIDENCE:

@@ -112,18 +112,23 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
                                            for d, live in zip(datas, keep)] or [np.zeros(0, np.uint8)])
     sources: dict[str, int] = {}
     files: dict[tuple[str, str], int] = {}
-    source_codes, file_codes = [], []
+    languages: dict[str, int] = {}
+    source_codes, file_codes, language_codes = [], [], []
     for data, live in zip(datas, keep):
         smap = np.array([sources.setdefault(s, len(sources)) for s in data.meta["sources"]] or [0], np.int64)
         fmap = np.array([files.setdefault(tuple(f), len(files)) for f in data.files] or [0], np.int64)
+        lmap = np.array([languages.setdefault(lang, len(languages)) for lang in data.meta["languages"]] or [0],
+                        np.int64)
         source_codes.append(smap[data.column("source")[live]])
         file_codes.append(fmap[data.column("file")[live]])
+        language_codes.append(lmap[data.column("lang")[live]])
     sections["doc.source"] = np.concatenate(source_codes).astype("<u4") if source_codes else np.zeros(0, "<u4")
     sections["doc.file"] = np.concatenate(file_codes).astype("<u4") if file_codes else np.zeros(0, "<u4")
+    sections["doc.lang"] = np.concatenate(language_codes).astype("u1") if language_codes else np.zeros(0, "u1")
     sections.update(_merged_store(datas, keep))
     meta = {"doc_count": n, "fields": fields, "segid": segment.segid,
             "boosts": {name: float(schema[name].format.field_boost) for name in fields},
-            "sources": list(sources)}
+            "sources": list(sources), "languages": list(languages)}
     sections["files.json"] = files_section([list(k) for k in files])
     write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
     segment.files = sorted([segment.data_filename()] + column_files)

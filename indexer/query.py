@@ -14,7 +14,8 @@ Semantics (documented in the README's query help):
 - ``-word`` / ``-"phrase"`` / ``NOT word`` exclude
 - ``a OR b`` matches either; ``a AND b`` requires both; ``( )`` group
 - ``nego*`` matches words starting with "nego"
-- fields: ``title:``, ``body:``, ``author:``, ``source:``, ``published:``
+- fields: ``title:``, ``body:``, ``author:``, ``source:``, ``published:``,
+  ``lang:`` (the article's language: ``lang:de``, ``lang:German``)
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from typing import Union
 
 FIELDS = {"title": "title", "body": "body", "text": "body", "author": "author",
           "by": "author", "source": "source", "site": "source",
-          "published": "published", "date": "published", "year": "published"}
+          "published": "published", "date": "published", "year": "published",
+          "lang": "lang", "language": "lang"}
 MAX_DEPTH = 8  # nested parentheses beyond this are flattened
 
 
@@ -175,6 +177,8 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if j >= len(tokens):
             notices.append("closed an unbalanced '(' at the end of the query")
         node = _simplify_group(inner)
+        if occur == "should" and _only_fields(node):
+            occur = "must"  # (lang:de OR lang:fr): field filters, required as a lone one is
         return occur, node, j + 1
     if token.startswith('"'):
         node = _phrase(token, None)
@@ -200,7 +204,7 @@ def _phrase(token: str, fieldname: str | None) -> Node | None:
     text = token.strip('"').strip()
     if not text:
         return None
-    if fieldname == "published":
+    if fieldname in ("published", "lang"):
         return Word(text, fieldname)
     if len(text.split()) == 1:
         return _word(text, fieldname)
@@ -208,9 +212,12 @@ def _phrase(token: str, fieldname: str | None) -> Node | None:
 
 
 def _word(token: str, fieldname: str | None) -> Word | None:
-    prefix = token.endswith("*") and fieldname != "published"
+    prefix = token.endswith("*") and fieldname not in ("published", "lang")
     if fieldname == "published":
         text = token.strip()
+    elif fieldname == "lang":
+        text = " ".join(_JUNK_RE.sub(" ", token).split())
+        return Word(text, fieldname) if text else None
     else:
         text = _JUNK_RE.sub(" ", token).strip()
     if not text:
@@ -221,6 +228,11 @@ def _word(token: str, fieldname: str | None) -> Word | None:
         parts = text.split()
         return Phrase(" ".join(parts), fieldname) if fieldname else Word(" ".join(parts), None)
     return Word(text, fieldname)
+
+
+def _only_fields(node: Node | None) -> bool:
+    """An OR of field filters only (``source:a OR source:b``)."""
+    return isinstance(node, AnyOf) and all(isinstance(o, (Word, Phrase)) and o.field for o in node.options)
 
 
 def _simplify_group(clauses: list[Clause]) -> Node | None:

@@ -14,7 +14,9 @@ from whoosh import fields
 from .analysis import ANALYZER_VERSION, NEWS_ANALYZER, NewsPositions
 from .articles import Article
 
-SCHEMA_VERSION = 2  # 2: newsindex codec (memory-mapped segments), generation columns, first_seen
+SCHEMA_VERSION = 3  # 2: newsindex codec (memory-mapped segments), generation columns, first_seen
+# 3: each article's language (a ``language`` field, a per-document ``doc.lang`` column, text fields
+#    analysed in it)
 
 
 class SortableDate(fields.DATETIME):
@@ -22,6 +24,24 @@ class SortableDate(fields.DATETIME):
     and a trie of microsecond timestamps would cost ~100 bytes per article."""
 
     indexed = False
+
+class LanguageText(str):
+    """A text field's value that knows the article's language (when it is not English).
+
+    Whoosh hands a field only its value when it indexes it, never the rest of
+    the document; this is how the article's language travels with the value to
+    :class:`~indexer.analysis.NewsPositions` (and so stock Whoosh's own writer
+    analyses a German article's headline as German, as newsindex's writer does).
+    Never stored: :func:`to_document` stores the plain text (``_stored_<field>``).
+    """
+
+    __slots__ = ("lang",)
+
+    def __new__(cls, text: str, lang: str) -> "LanguageText":
+        value = super().__new__(cls, text)
+        value.lang = lang
+        return value
+
 
 class NewsText(fields.TEXT):
     """TEXT with the news analyzer and its fast positions format."""
@@ -47,6 +67,9 @@ def build_schema() -> fields.Schema:
         # indexed content last changed: what feeds order by and report as an entry's `updated`
         first_seen=SortableDate(stored=True, sortable=True),
         last_changed=fields.STORED(),
+        # the ISO 639-1 code the article was analysed in (stated by its data, or detected); search
+        # reads it from the segments' doc.lang column, so it is stored for Whoosh's readers only
+        language=fields.STORED(),
     )
 
 
@@ -54,11 +77,12 @@ def versions() -> dict[str, int]:
     return {"schema_version": SCHEMA_VERSION, "analyzer_version": ANALYZER_VERSION}
 
 
-def to_document(article: Article, first_seen: datetime, last_changed: datetime) -> dict:
+def to_document(article: Article, first_seen: datetime, last_changed: datetime, language: str = "en") -> dict:
     """Map an Article to Whoosh field values (dates naive UTC, as Whoosh expects).
 
     ``first_seen``/``last_changed`` (timezone-aware) are the index's own history of the article,
-    kept by ingest; they are not part of the article's content.
+    kept by ingest; they are not part of the article's content. ``language`` is the code its text
+    fields are analysed in (``article.language``, or what the writer detected).
     """
     doc = {
         "id": article.id,
@@ -81,6 +105,12 @@ def to_document(article: Article, first_seen: datetime, last_changed: datetime) 
         doc["url"] = article.url
     if article.topics:
         doc["topics"] = ",".join(t.replace(",", " ") for t in article.topics)
+    doc["language"] = language
+    if language != "en":  # English is the analyzer's default: plain strings, as before languages
+        for name in ("title", "body", "author"):
+            if doc.get(name):
+                doc[f"_stored_{name}"] = doc[name]
+                doc[name] = LanguageText(doc[name], language)
     return doc
 
 

@@ -9,6 +9,14 @@ Ranking: BM25F over title and body. RM3 pseudo-relevance feedback (terms
 from the top documents re-weight a plain-word query) is off by default: on
 held-out test collections it helped one in six (``settings.feedback``). Recency
 is a sort option, never a hidden ranking factor.
+
+Languages: every article was indexed in its own language, so a query is
+analysed once per language the index holds and each analysis is evaluated
+over the articles of its languages only (:func:`_evaluate`). Languages whose
+analysis of the query is identical (most words, in most languages) are one
+evaluation, so an archive in one language searches exactly as before.
+``lang:de`` in the query, or the ``languages`` filter, restricts the search
+to those languages and analyses the query only their way.
 """
 from __future__ import annotations
 
@@ -23,9 +31,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .analysis import fold, query_terms
+from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
 from .config import Settings
-from .engine import TEXT_FIELDS, Corpus, intersect_sorted
+from .engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
 from .errors import UsageError
 from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from .schema import published_from_stored
@@ -60,6 +68,7 @@ class SearchFilters:
     date_from: date | None = None  # inclusive, UTC days
     date_to: date | None = None  # inclusive
     author: str | None = None
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes (parse_language): only articles in these
 
 
 @dataclass
@@ -76,11 +85,13 @@ class Hit:
     first_seen: datetime | None = None  # when newsindex first indexed it (an update keeps it)
     last_changed: datetime | None = None  # when its indexed content last changed
     body: str | None = None  # the whole text, only when asked for (exports); never in to_dict()
+    language: str = "en"  # the ISO 639-1 code it was analysed in
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "score": self.score, "title_html": self.title_html, "snippet_html": self.snippet_html,
+                "language": self.language, "score": self.score, "title_html": self.title_html,
+                "snippet_html": self.snippet_html,
                 "first_seen": iso_datetime(self.first_seen), "last_changed": iso_datetime(self.last_changed)}
 
 
@@ -141,11 +152,13 @@ class ArticleView:
     topics: list[str]
     title_html: str
     body_html: str
+    language: str = "en"  # the ISO 639-1 code it was analysed in
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "body": self.body, "source": self.source,
                 "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "topics": self.topics, "title_html": self.title_html, "body_html": self.body_html}
+                "language": self.language, "topics": self.topics, "title_html": self.title_html,
+                "body_html": self.body_html}
 
 
 # --------------------------------------------------------------------------- api
@@ -221,17 +234,18 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
                          f"{limit:,}: shorten it", "q")
     parsed = parse(text) if syntax == "full" else _plain(text)
     budget = _Budget(settings, started)
-    result = _Evaluator(corpus, budget).run(parsed, filters, feedback)
+    result = _evaluate(corpus, parsed, filters, feedback, budget)
     notices = list(parsed.notices) + result.notices
     if budget.partial:
         notices.append(f"the search took longer than {settings.query_timeout_ms / 1000:g} s and "
                        f"stopped early: these results are partial; narrow the query")
     suggestion = corrected_from = None
     if suggest and text and not budget.partial and \
-            (result.total < SUGGEST_BELOW or _has_unknown_word(corpus, parsed)):
+            (result.total < SUGGEST_BELOW or
+             _has_unknown_word(corpus, parsed, *_searched_languages(corpus, parsed, filters))):
         suggestion = _suggest(corpus, gen, text, parsed, result.total, filters, settings)
         if suggestion and result.total == 0:
-            corrected = _Evaluator(corpus, _Budget(settings)).run(parse(suggestion), filters, feedback)
+            corrected = _evaluate(corpus, parse(suggestion), filters, feedback, _Budget(settings))
             if corrected.total:
                 notices.append(f"no results for “{text}”; showing results for “{suggestion}”")
                 corrected_from, result = text, corrected
@@ -257,8 +271,8 @@ def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: in
         feedback = settings.feedback_mode
     corpus = _corpus(index.current())
     for qid, text in queries:
-        result = _Evaluator(corpus, _Budget(settings)).run(_plain(normalize_query(text)[:settings.max_query_chars]),
-                                        SearchFilters(), feedback)
+        result = _evaluate(corpus, _plain(normalize_query(text)[:settings.max_query_chars]),
+                           SearchFilters(), feedback, _Budget(settings), facets=False)
         order = _ranked(corpus, result, "relevance", limit)
         yield qid, [(corpus.article_id(d), float(result.scores[d])) for d in order]
 
@@ -273,17 +287,20 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None,
     if docnum is None:
         return None
     fields = corpus.stored_fields(docnum)
-    spec = _match_spec(parse(normalize_query(query or "")[:settings.max_query_chars])) if query else MatchSpec()
+    lang = corpus.language_of(docnum)
+    spec = _match_spec(parse(normalize_query(query or "")[:settings.max_query_chars]), lang) \
+        if query else MatchSpec()
     title, body = fields.get("title") or "", fields.get("body") or ""
     return ArticleView(id=article_id, title=title, body=body, source=fields.get("source") or "",
                        published=published_from_stored(fields.get("published")),
                        url=fields.get("url"), author=fields.get("author_name"),
                        topics=[t for t in (fields.get("topics") or "").split(",") if t],
-                       title_html=highlight(title, spec), body_html=highlight(body, spec))
+                       title_html=highlight(title, spec, lang), body_html=highlight(body, spec, lang),
+                       language=lang)
 
 
 def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
-    """Articles most like this one ("more like this"); None if the id is unknown."""
+    """Articles most like this one ("more like this"), in its language; None if the id is unknown."""
     gen = index.current()
     corpus = _corpus(gen)
     docnum = corpus.document_number(article_id)
@@ -297,7 +314,10 @@ def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | No
         scores[docs] += s
     scores[docnum] = 0
     mask = (scores > 0) & corpus.live
-    result = _Result(mask, scores, [], MatchSpec(), {})
+    same_language = corpus.language_mask([corpus.language_of(docnum)])
+    if same_language is not None:  # its terms are its language's analysis: elsewhere they are noise
+        mask &= same_language
+    result = _Result(mask, scores, [], {}, {})
     order = _ranked(corpus, result, "relevance", limit)
     return [_hit(gen, corpus, d, result, snippets=False) for d in order]
 
@@ -368,6 +388,14 @@ def parse_day(value: str | None, param: str, end: bool = False, label: str | Non
                          f"(got {value[:40]!r})", param) from None
 
 
+def parse_language(value: str, param: str) -> str:
+    """A language filter's value (``de``, ``de-AT``, ``German``) as its ISO 639-1 code."""
+    code = normalize_language(value)
+    if code is None:
+        raise QueryError(f"{param} must be a language code like en, de or fr (got {str(value)[:40]!r})", param)
+    return code
+
+
 # ------------------------------------------------------------------ evaluation
 
 @dataclass
@@ -375,12 +403,15 @@ class _Result:
     mask: np.ndarray
     scores: np.ndarray
     notices: list[str]
-    spec: MatchSpec
+    specs: dict  # language code -> MatchSpec: what to highlight in the articles of that language
     facet_masks: dict  # facet name -> mask of matches ignoring that facet's own filter
 
     @property
     def total(self) -> int:
         return int(self.mask.sum())
+
+    def spec(self, lang: str) -> MatchSpec:
+        return self.specs.get(lang) or MatchSpec()
 
 
 def _plain(text: str) -> ParsedQuery:
@@ -389,9 +420,242 @@ def _plain(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(Clause(Word(w.strip(".-")), "should") for w in words if w.strip(".-")))
 
 
+NOT_TEXT_FIELDS = ("source", "published", "lang")  # fields that are not analysed text
+#: a language group holding fewer than 1/SMALL_GROUP_SHARE of the articles is evaluated on its
+#: articles alone (arrays of their size), not with masks over the whole archive
+SMALL_GROUP_SHARE = 8
+VOCABULARY_SHARE = 100  # did-you-mean: languages with at least 1/100 of the articles searched
+
+
 def _is_filter(node) -> bool:
-    """source: and published: narrow the results; they say nothing about the text."""
-    return isinstance(node, (Word, Phrase)) and node.field in ("source", "published")
+    """source:, published: and lang: narrow the results; they say nothing about the text."""
+    return isinstance(node, (Word, Phrase)) and node.field in NOT_TEXT_FIELDS
+
+
+def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None,
+              budget: "_Budget", facets: bool = True) -> _Result:
+    """Run a parsed query in every language searched, each over its own articles, and filter.
+
+    The languages searched are those the index holds, narrowed by the query's
+    top-level ``lang:`` clauses; the query is analysed in each, and languages
+    whose analyses are identical are evaluated together (one evaluation for
+    an archive in one language, or for a query of names). ``filters.languages``
+    keeps the matches of those languages; the others are still evaluated for
+    the disjunctive language facet unless ``facets`` is False.
+    """
+    present = list(corpus.languages())
+    languages = _query_languages(parsed, present)
+    selected = [lang for lang in languages if lang in filters.languages] if filters.languages else languages
+    groups = _analysis_groups(parsed, filters.author, languages if facets else selected,
+                              set(selected) if filters.languages else None)
+    if not groups:  # no article in any language searched: still checked, for the same errors
+        groups = [(present[0] if present else "en", ())]
+    mask = scores = None
+    specs: dict[str, MatchSpec] = {}
+    notices: list[str] = []
+    ignored: list[tuple[str, tuple[str, ...]]] = []
+    counts = corpus.languages()
+    groups.sort(key=lambda group: -sum(counts.get(lang, 0) for lang in group[1]))  # largest first
+    positive = _only_text(parsed)
+    shown_groups = []
+    for lang, members in groups:
+        lang_mask = corpus.language_mask(members) if members else np.zeros(corpus.size, dtype=bool)
+        domain = None
+        if lang_mask is not None and sum(counts.get(m, 0) for m in members) * SMALL_GROUP_SHARE < corpus.count:
+            domain = corpus.language_docs(members)  # a few articles: evaluated on them alone
+            if positive and members and not _may_match(corpus, parsed, lang, domain):
+                continue  # none of them holds any of the words: nothing to evaluate
+        evaluator = _Evaluator(corpus, budget, lang, lang_mask, domain)
+        shown = bool(set(members) & set(selected))  # not only for the language facet's counts
+        group_mask, group_scores = evaluator.evaluate(parsed, filters.author, feedback if shown else False)
+        if mask is None and domain is None:  # the first, largest: its arrays gather the others
+            mask, scores = group_mask, group_scores  # (scores outside the mask are never read)
+        else:
+            if mask is None:
+                mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
+            if domain is not None:
+                mask[domain[group_mask]] = True
+                scores[domain[group_mask]] = group_scores[group_mask]
+            else:
+                mask |= group_mask
+                scores[group_mask] = group_scores[group_mask]
+        if shown or not members:
+            shown_groups.append(members)
+            notices.extend(evaluator.notices)
+            ignored.extend((word, members) for word in evaluator.ignored)
+        spec = evaluator.spec()
+        specs.update((member, spec) for member in members)
+    if mask is None:  # every group skipped: none of their articles holds a word of the query
+        mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
+    notices = _ignored_notices(ignored, shown_groups) + notices + _unknown_languages(parsed)
+    source_mask, date_mask = _filter_masks(corpus, filters)
+    language_mask = corpus.language_mask(selected) if filters.languages else None
+    facet_masks = {"source": _all_of(mask, date_mask, language_mask),
+                   "year": _all_of(mask, source_mask, language_mask),
+                   "language": _all_of(mask, source_mask, date_mask)}
+    mask = _all_of(mask, source_mask, date_mask, language_mask)
+    return _Result(mask, scores, list(dict.fromkeys(notices)), specs, facet_masks)
+
+
+def _all_of(mask: np.ndarray, *filters: np.ndarray | None) -> np.ndarray:
+    """``mask`` narrowed by the filters given (None: no such filter; then ``mask`` itself)."""
+    for other in filters:
+        if other is not None:
+            mask = mask & other
+    return mask
+
+
+def _only_text(parsed: ParsedQuery) -> bool:
+    """Can only an article holding one of the query's words match it? (No negation, no filter
+    field, no prefix, not a browse: then articles without any of its terms cannot match.)"""
+    def text(node) -> bool:
+        if isinstance(node, (Word, Phrase)):
+            return node.field not in NOT_TEXT_FIELDS and not (isinstance(node, Word) and node.prefix)
+        if isinstance(node, AnyOf):
+            return all(text(option) for option in node.options)
+        if isinstance(node, Group):
+            return all(c.occur != "not" and text(c.node) for c in node.clauses)
+        return False
+
+    return not parsed.browse and bool(parsed.clauses) and \
+        all(c.occur != "not" and text(c.node) for c in parsed.clauses)
+
+
+def _may_match(corpus: Corpus, parsed: ParsedQuery, lang: str, docs: np.ndarray) -> bool:
+    """Does any of ``docs`` (a few, sorted) hold a term of the query analysed in ``lang``?"""
+    for node in _text_nodes(parsed):
+        for token in query_terms(node.text, lang):
+            for f in ("title", "body", "author"):
+                if count_common(corpus.postings(f, token.term).docs, docs):
+                    return True
+    return False
+
+
+def _query_languages(parsed: ParsedQuery, present: list[str]) -> list[str]:
+    """The languages a query searches: those present, narrowed by its top-level ``lang:`` clauses."""
+    allowed = set(present)
+    for clause in parsed.clauses:
+        options = clause.node.options if isinstance(clause.node, AnyOf) else (clause.node,)
+        if not all(isinstance(o, Word) and o.field == "lang" for o in options):
+            continue
+        codes = {normalize_language(o.text) for o in options}
+        if clause.occur == "must":
+            allowed &= codes
+        elif clause.occur == "not":
+            allowed -= codes
+    return [lang for lang in present if lang in allowed]
+
+
+def _unknown_languages(parsed: ParsedQuery) -> list[str]:
+    return [f"“lang:{node.text}” is not a language newsindex knows: it matches nothing; write an ISO 639-1 "
+            f"code such as lang:en, lang:de or lang:fr" for node in _text_nodes(parsed, ("lang",))
+            if normalize_language(node.text) is None]
+
+
+def _text_nodes(parsed: ParsedQuery, fields: tuple | None = None) -> list:
+    """Every word and phrase of a query that is analysed text (not source:, published:, lang:),
+    or with ``fields``, those of these fields."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, (Word, Phrase)):
+            if (node.field in fields) if fields else (node.field not in NOT_TEXT_FIELDS):
+                found.append(node)
+        elif isinstance(node, AnyOf):
+            for option in node.options:
+                visit(option)
+        elif isinstance(node, Group):
+            for clause in node.clauses:
+                visit(clause.node)
+
+    for clause in parsed.clauses:
+        visit(clause.node)
+    return found
+
+
+def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[str],
+                     selected: set[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """``languages`` grouped by how they analyse the query: (one of them, all of them) per analysis.
+
+    With ``selected`` (a language filter), those languages are never grouped with the others:
+    the others are evaluated only for the language facet's counts.
+    """
+    if len(languages) <= 1:
+        return [(lang, (lang,)) for lang in languages]
+    nodes = _text_nodes(parsed)
+    texts = [node.text for node in nodes if not (isinstance(node, Word) and node.prefix)] + ([author] if author else [])
+    prefixes = [node.text for node in nodes if isinstance(node, Word) and node.prefix]
+    groups: dict[tuple, list[str]] = {}
+    for lang in languages:
+        analyze_one, findall = word_analyzer(lang), rules(lang).word_re.findall
+        # the cached analysis of every word: equal keys, equal query_terms()
+        key = tuple(tuple(analyze_one(word) for word in findall(text)) for text in texts) \
+            + tuple(_prefix_text(text, lang) for text in prefixes)
+        if selected is not None:
+            key += (lang in selected,)
+        groups.setdefault(key, []).append(lang)
+    return [(members[0], tuple(members)) for members in groups.values()]
+
+
+def _prefix_text(text: str, lang: str) -> str:
+    """What a ``prefix*`` is compared with: the prefix folded as the language folds its terms."""
+    folded = fold(text)
+    return folded.replace("\u0131", "i") if rules(lang).dotless_i else folded
+
+
+def _language_names(codes) -> str:
+    return ", ".join(LANGUAGES[code].name if code in LANGUAGES else code for code in codes)
+
+
+def _ignored_notices(ignored: list[tuple[str, tuple[str, ...]]], groups: list[tuple[str, ...]]) -> list[str]:
+    """"ignored “the”: too common to search for", saying in which languages when not in all."""
+    where: dict[str, list[str]] = {}
+    for word, members in ignored:
+        where.setdefault(word, []).extend(members)
+    everywhere = {lang for members in groups for lang in members}
+    common = [w for w, langs in where.items() if set(langs) >= everywhere]
+    notices = [f"ignored {', '.join(f'“{w}”' for w in common)}: too common to search for"] if common else []
+    for word, langs in where.items():
+        if word not in common:
+            notices.append(f"ignored “{word}” in {_language_names(sorted(set(langs)))} articles: "
+                           f"too common to search for")
+    return notices
+
+
+def _filter_masks(corpus: Corpus, filters: SearchFilters):
+    """(source mask, date mask), None where the filter is not set."""
+    source_mask = date_mask = None
+    if filters.sources:
+        wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
+        codes = [i for i, name in enumerate(corpus.source_names) if name in wanted]
+        source_mask = np.isin(corpus.source_codes, codes)
+    if filters.date_from or filters.date_to:
+        date_mask = _date_mask(corpus, filters.date_from, filters.date_to)
+    return source_mask, date_mask
+
+
+def _date_mask(corpus: Corpus, start: date | None, end: date | None) -> np.ndarray:
+    ts = corpus.timestamps
+    mask = ~np.isnan(ts)
+    if start:
+        mask &= ts >= datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp()
+    if end:
+        nxt = end + timedelta(days=1)
+        mask &= ts < datetime(nxt.year, nxt.month, nxt.day, tzinfo=timezone.utc).timestamp()
+    return mask
+
+
+def _keeps_stopwords(parsed: ParsedQuery, lang: str) -> bool:
+    """A bag of words drops the stopwords other languages index (flagged), unless every word is
+    one ("die", "Was ist das"): then they are what the user is looking for."""
+    tokens = [t for node in _text_nodes(parsed) if isinstance(node, Word) and not node.prefix
+              for t in query_terms(node.text, lang) if not t.joined]
+    return bool(tokens) and all(t.stopword for t in tokens)
+
+
+def _word_tokens(text: str, lang: str, keep_stopwords: bool):
+    tokens = query_terms(text, lang)
+    return tokens if keep_stopwords else [t for t in tokens if not t.stopword]
 
 
 class _Budget:
@@ -430,21 +694,35 @@ class _Budget:
 
 
 class _Evaluator:
-    def __init__(self, corpus: Corpus, budget: _Budget):
+    """One query evaluated with its analysis in one language (``lang``), over the articles of
+    ``lang_mask`` (None: all); :func:`_evaluate` runs one per analysis and combines them.
+
+    Arrays are dense over every document of the archive, or, with ``domain`` (the sorted
+    document numbers of ``lang_mask``, for a language with few articles), over those
+    documents only: a handful of French articles in an English archive then cost a handful.
+    """
+
+    def __init__(self, corpus: Corpus, budget: _Budget, lang: str = "en",
+                 lang_mask: np.ndarray | None = None, domain: np.ndarray | None = None):
         self.c = corpus
         self.budget = budget
-        self.n = corpus.size
+        self.lang = lang
+        self.lang_mask = lang_mask
+        self.domain = domain
+        self.keep_stopwords = False
+        self.n = corpus.size if domain is None else len(domain)
         self.notices: list[str] = []
         self.ignored: list[str] = []
         self.terms: set[str] = set()
         self.phrases: list[tuple[tuple[str, int], ...]] = []
         self.bag: Counter[str] = Counter()  # plain top-level words, for feedback
 
-    def run(self, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None) -> _Result:
+    def evaluate(self, parsed: ParsedQuery, author: str | None, feedback: bool | None):
+        """(matches, scores) of the query and the author filter in this language's articles;
+        the words it ignored are in ``ignored``, what to highlight in :meth:`spec`."""
+        self.keep_stopwords = _keeps_stopwords(parsed, self.lang)
         evaluated = self._combine(parsed.clauses, top=True)
-        if self.ignored:
-            words = ", ".join(f"“{w}”" for w in dict.fromkeys(self.ignored))
-            self.notices.append(f"ignored {words}: too common to search for")
+        self.ignored = list(dict.fromkeys(self.ignored))
         if evaluated is None:
             # "" or "*" browses everything (narrowed by the filters), as Elasticsearch's
             # match_all; a query of only noise or stopwords finds nothing and says why
@@ -454,16 +732,33 @@ class _Evaluator:
                 self.notices.append("the query has nothing to search for; type some words")
         else:
             mask, scores = evaluated
-        mask = mask & self.c.live
+        mask = mask & self._local(self.c.live)
+        if self.lang_mask is not None and self.domain is None:
+            mask &= self.lang_mask
         use_feedback = self._use_feedback(parsed, feedback)
         if use_feedback and mask.any() and not self.budget.expired():
             scores = self._rm3(mask, scores)
-        source_mask, date_mask, author_mask = self._filter_masks(filters)
-        facet_masks = {"source": mask & date_mask & author_mask,
-                       "year": mask & source_mask & author_mask}
-        mask = mask & source_mask & date_mask & author_mask
-        return _Result(mask, scores, self.notices,
-                       MatchSpec(frozenset(self.terms), tuple(self.phrases)), facet_masks)
+        if author:
+            mask &= self._author_mask(author)
+        return mask, scores
+
+    def spec(self) -> MatchSpec:
+        return MatchSpec(frozenset(self.terms), tuple(self.phrases))
+
+    # -- the documents evaluated ------------------------------------------------
+    def _local(self, values: np.ndarray) -> np.ndarray:
+        """A per-document array of the archive, for the documents evaluated."""
+        return values if self.domain is None else values[self.domain]
+
+    def _scores(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`Corpus.term_scores` as (positions in the arrays evaluated, scores)."""
+        if self.domain is None:
+            return self.c.term_scores(term, fields, weight)
+        return self.c.term_scores_among(term, self.domain, fields, weight)
+
+    def _to_local(self, docs: np.ndarray) -> np.ndarray:
+        """Document numbers (of the documents evaluated) as positions in the arrays."""
+        return docs if self.domain is None else np.searchsorted(self.domain, docs)
 
     def _use_feedback(self, parsed: ParsedQuery, feedback: bool | None) -> bool:
         """RM3 only re-weights bags of words; queries with operators mean exactly what they say."""
@@ -490,7 +785,7 @@ class _Evaluator:
         if not must and not should:
             if not must_not:
                 return None
-            mask = self.c.live.copy()
+            mask = self._local(self.c.live).copy()
             scores = np.zeros(self.n, dtype=np.float32)
         else:
             mask = np.ones(self.n, dtype=bool)
@@ -533,6 +828,9 @@ class _Evaluator:
             return self._combine(node.clauses)
         return None
 
+    def _tokens(self, text: str):
+        return _word_tokens(text, self.lang, self.keep_stopwords)
+
     def _fields(self, node) -> tuple[str, ...]:
         return (node.field,) if node.field in ("title", "body", "author") else TEXT_FIELDS
 
@@ -541,9 +839,11 @@ class _Evaluator:
             return self._source_match(node.text)
         if node.field == "published":
             return self._published_match(node.text)
+        if node.field == "lang":
+            return self._language_match(node.text)
         if node.prefix:
             return self._prefix(node)
-        tokens = query_terms(node.text)
+        tokens = self._tokens(node.text)
         if not tokens:
             self.ignored.append(node.text)
             return None
@@ -566,7 +866,7 @@ class _Evaluator:
         return value
 
     def _term(self, term: str, fields=TEXT_FIELDS, weight: float = 1.0):
-        docs, scores = self.c.term_scores(term, fields, weight)
+        docs, scores = self._scores(term, fields, weight)
         self.budget.spend(1, len(docs))
         mask = np.zeros(self.n, dtype=bool)
         mask[docs] = True
@@ -577,7 +877,7 @@ class _Evaluator:
     def _phrase(self, node: Phrase):
         if node.field == "source":
             return self._source_match(node.text)
-        tokens = [t for t in query_terms(node.text) if not t.joined]
+        tokens = [t for t in query_terms(node.text, self.lang) if not t.joined]  # stopwords kept: exact
         if not tokens:
             self.ignored.append(node.text)
             return None
@@ -597,6 +897,8 @@ class _Evaluator:
             for term, _ in pattern:
                 docs = self.c.postings(f, term).docs
                 self.budget.spend(0, len(docs))
+                if candidates is None and self.domain is not None:
+                    docs = intersect_sorted(docs, self.domain)
                 candidates = docs if candidates is None else intersect_sorted(candidates, docs)
                 if len(candidates) == 0:
                     break
@@ -608,17 +910,17 @@ class _Evaluator:
                 starts = starts[np.isin(starts + offset, keys[term])]
                 if len(starts) == 0:
                     break
-            mask[np.unique(starts >> 32)] = True
+            mask[self._to_local(np.unique(starts >> 32))] = True
         scores = np.zeros(self.n, dtype=np.float32)
         if mask.any():
             for term in {t for t, _ in pattern}:
-                docs, s = self.c.term_scores(term, fields)
+                docs, s = self._scores(term, fields)
                 keep = mask[docs]
                 scores[docs[keep]] += s[keep]
         return mask, scores
 
     def _prefix(self, node: Word):
-        stem_prefix = fold(node.text)
+        stem_prefix = _prefix_text(node.text, self.lang)
         if len(stem_prefix) < MIN_PREFIX_CHARS:
             raise QueryError(f"“{node.text}*” would match too many words: give at least "
                              f"{MIN_PREFIX_CHARS} letters before the *", "q")
@@ -626,7 +928,7 @@ class _Evaluator:
         found: dict[str, int] = {}
         expansions = 0
         for f in fields:
-            terms, total = self.c.prefix_terms(f, stem_prefix, MAX_PREFIX_TERMS)
+            terms, total = self.c.prefix_terms(f, stem_prefix, MAX_PREFIX_TERMS, self.lang_mask)
             expansions = max(expansions, total)
             for term, df in terms.items():
                 found[term] = found.get(term, 0) + df
@@ -644,7 +946,7 @@ class _Evaluator:
             if number and self.budget.expired():
                 break  # out of time: the rarer expansions are dropped (partial)
             self.terms.add(term)
-            docs, s = self.c.term_scores(term, fields)
+            docs, s = self._scores(term, fields)
             self.budget.spend(0, len(docs))
             mask[docs] = True
             scores[docs] = np.maximum(scores[docs], s)
@@ -654,7 +956,7 @@ class _Evaluator:
         wanted = fold(text.strip())
         codes = [i for i, name in enumerate(self.c.source_names)
                  if wanted and (fold(name) == wanted or re.search(rf"\b{re.escape(wanted)}\b", fold(name)))]
-        mask = np.isin(self.c.source_codes, codes) if codes else np.zeros(self.n, dtype=bool)
+        mask = np.isin(self._local(self.c.source_codes), codes) if codes else np.zeros(self.n, dtype=bool)
         return mask, np.zeros(self.n, dtype=np.float32)
 
     def _published_match(self, text: str):
@@ -666,33 +968,20 @@ class _Evaluator:
         if start and end and start > end:
             raise QueryError(f"“published:{text}” ends before it starts ({start} is after {end}); "
                              f"put the earlier date first", "q")
-        return self._date_mask(start, end), np.zeros(self.n, dtype=np.float32)
+        return self._local(_date_mask(self.c, start, end)), np.zeros(self.n, dtype=np.float32)
 
-    def _date_mask(self, start: date | None, end: date | None) -> np.ndarray:
-        ts = self.c.timestamps
-        mask = ~np.isnan(ts)
-        if start:
-            mask &= ts >= datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp()
-        if end:
-            nxt = end + timedelta(days=1)
-            mask &= ts < datetime(nxt.year, nxt.month, nxt.day, tzinfo=timezone.utc).timestamp()
+    def _language_match(self, text: str):
+        code = normalize_language(text)
+        if code is None:
+            return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
+        mask = self.c.language_mask([code])
+        return self._local(self.c.live if mask is None else mask), np.zeros(self.n, dtype=np.float32)
+
+    def _author_mask(self, author: str) -> np.ndarray:
+        mask = np.ones(self.n, dtype=bool)
+        for t in query_terms(author, self.lang):  # a name: every part, stopwords too ("Anne Will")
+            mask &= self._term(t.term, ("author",))[0]
         return mask
-
-    def _filter_masks(self, filters: SearchFilters):
-        everything = np.ones(self.n, dtype=bool)
-        source_mask = date_mask = author_mask = everything
-        if filters.sources:
-            wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
-            codes = [i for i, name in enumerate(self.c.source_names) if name in wanted]
-            source_mask = np.isin(self.c.source_codes, codes)
-        if filters.date_from or filters.date_to:
-            date_mask = self._date_mask(filters.date_from, filters.date_to)
-        if filters.author:
-            tokens = query_terms(filters.author)
-            author_mask = everything.copy()
-            for t in tokens:
-                author_mask &= self._term(t.term, ("author",))[0]
-        return source_mask, date_mask, author_mask
 
     # -- pseudo-relevance feedback ----------------------------------------------
     def _rm3(self, mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -704,7 +993,7 @@ class _Evaluator:
             return scores
         doc_weights = top_scores / top_scores.sum()
         model: Counter[str] = Counter()
-        for docnum, weight in zip(top.tolist(), doc_weights):
+        for docnum, weight in zip((top if self.domain is None else self.domain[top]).tolist(), doc_weights):
             tf = self.c.doc_terms(int(docnum))
             length = sum(tf.values()) or 1
             for term, count in tf.items():
@@ -719,7 +1008,7 @@ class _Evaluator:
             weights[term] += (1 - FEEDBACK_ORIGINAL_WEIGHT) * value / exp_total
         new_scores = np.zeros(self.n, dtype=np.float32)
         for term, weight in weights.items():
-            docs, s = self.c.term_scores(term, weight=weight)
+            docs, s = self._scores(term, weight=weight)
             new_scores[docs] += s
         return np.where(mask, new_scores, 0).astype(np.float32)
 
@@ -793,15 +1082,16 @@ def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snip
          body: bool = False) -> Hit:
     fields = corpus.stored_fields(docnum)
     title, body_text = fields.get("title") or "", fields.get("body") or ""
-    spec = result.spec
+    lang = corpus.language_of(docnum)
+    spec = result.spec(lang)  # the query as analysed in the article's language
     return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
                published=published_from_stored(fields.get("published")), url=fields.get("url"),
                author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
-               title_html=highlight(title, spec) if snippets else highlight(title, MatchSpec()),
-               snippet_html=snippet(body_text, spec) if snippets else lead(body_text),
+               title_html=highlight(title, spec, lang) if snippets else highlight(title, MatchSpec(), lang),
+               snippet_html=snippet(body_text, spec, lang=lang) if snippets else lead(body_text, lang=lang),
                first_seen=published_from_stored(fields.get("first_seen")),
                last_changed=published_from_stored(fields.get("last_changed")),
-               body=body_text if body else None)
+               body=body_text if body else None, language=lang)
 
 
 def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str, list[FacetValue]]:
@@ -809,7 +1099,10 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
     sources = sorted(((corpus.source_names[i], int(c)) for i, c in enumerate(src) if c),
                      key=lambda vc: (-vc[1], vc[0]))
     years = _value_counts(corpus.years[result.facet_masks["year"]])
+    languages = sorted(((name, c) for name, c in _language_counts(corpus, result.facet_masks["language"]).items()
+                        if c), key=lambda vc: (-vc[1], vc[0]))
     facets = {"source": [FacetValue(v or UNKNOWN_SOURCE, c) for v, c in sources],
+              "language": [FacetValue(v, c) for v, c in languages],
               "year": [FacetValue(f"{y:04d}", c) for y, c in sorted(years.items())]}
     narrow_filter = filters.date_from and filters.date_to and \
         (filters.date_to - filters.date_from).days <= MONTH_FACET_MAX_DAYS
@@ -819,6 +1112,17 @@ def _facets(corpus: Corpus, result: _Result, filters: SearchFilters) -> dict[str
         months = _value_counts(corpus.months[result.mask])
         facets["month"] = [FacetValue(f"{m // 100:04d}-{m % 100:02d}", c) for m, c in sorted(months.items())]
     return facets
+
+
+def _language_counts(corpus: Corpus, mask: np.ndarray) -> dict[str, int]:
+    """Matches per language: the others' articles looked up, the commonest language by difference
+    (an English archive with a few articles in other languages counts a few, not every match)."""
+    present = list(corpus.languages())  # commonest first
+    total = int(np.count_nonzero(mask))
+    counts = {name: int(np.count_nonzero(mask[corpus.language_docs([name])])) for name in present[1:]}
+    if present:
+        counts[present[0]] = total - sum(counts.values())
+    return counts
 
 
 def _value_counts(values: np.ndarray) -> dict[int, int]:
@@ -832,16 +1136,17 @@ def _value_counts(values: np.ndarray) -> dict[int, int]:
     return dict(zip((present + low).tolist(), counts[present].tolist()))
 
 
-def _match_spec(parsed: ParsedQuery) -> MatchSpec:
-    """What a query highlights, without running it (for the article page)."""
+def _match_spec(parsed: ParsedQuery, lang: str = "en") -> MatchSpec:
+    """What a query highlights in an article in ``lang``, without running it (for the article page)."""
     terms: set[str] = set()
     phrases: list[tuple[tuple[str, int], ...]] = []
+    keep_stopwords = _keeps_stopwords(parsed, lang)
 
     def visit(node):
-        if isinstance(node, Word) and node.field not in ("source", "published") and not node.prefix:
-            terms.update(t.term for t in query_terms(node.text))
-        elif isinstance(node, Phrase) and node.field not in ("source", "published"):
-            tokens = [t for t in query_terms(node.text) if not t.joined]
+        if isinstance(node, Word) and node.field not in NOT_TEXT_FIELDS and not node.prefix:
+            terms.update(t.term for t in _word_tokens(node.text, lang, keep_stopwords))
+        elif isinstance(node, Phrase) and node.field not in NOT_TEXT_FIELDS:
+            tokens = [t for t in query_terms(node.text, lang) if not t.joined]
             if len(tokens) > 1:
                 phrases.append(tuple((t.term, t.pos - tokens[0].pos) for t in tokens))
             terms.update(t.term for t in tokens if len(tokens) == 1)
@@ -861,26 +1166,42 @@ def _match_spec(parsed: ParsedQuery) -> MatchSpec:
 
 # ------------------------------------------------------------------ did you mean
 
-def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery) -> bool:
-    """A word no article contains ("goverment spending") is worth a suggestion however many hits."""
+def _searched_languages(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters) -> tuple[list[str], list[str]]:
+    """The languages a search returns (its lang: clauses and language filter), and those whose
+    vocabulary did-you-mean uses: the ones holding at least 1 % of their articles (a few
+    misdetected tables of figures are no vocabulary)."""
+    counts = corpus.languages()
+    languages = _query_languages(parsed, list(counts))
+    if filters.languages:
+        languages = [lang for lang in languages if lang in filters.languages]
+    total = sum(counts[lang] for lang in languages)
+    return languages, [lang for lang in languages if counts[lang] * VOCABULARY_SHARE >= total]
+
+
+def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], languages: list[str]) -> bool:
+    """A word no article contains ("goverment spending") is worth a suggestion however many hits:
+    unknown however each of ``languages`` analyses it, in the articles of the languages searched."""
+    mask = corpus.language_mask(searched)
     for clause in parsed.clauses:
         node = clause.node
         if clause.occur != "not" and isinstance(node, Word) and not node.field and not node.prefix:
-            for token in query_terms(node.text):
-                if token.term.isalpha() and corpus.doc_frequency(token.term) == 0:
-                    return True
+            analyses = {tuple(t.term for t in query_terms(node.text, lang) if t.term.isalpha()) for lang in languages}
+            if analyses and all(terms and any(corpus.doc_frequency(term, mask) == 0 for term in terms)
+                                for terms in analyses):
+                return True
     return False
 
 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
              filters: SearchFilters, settings: Settings) -> str | None:
-    """A corrected query from the index's own vocabulary, if it finds more."""
+    """A corrected query from the vocabulary of the languages searched, if it finds more."""
     from .suggest import correct_words
 
-    corrected = correct_words(corpus, text)
+    searched, vocabulary = _searched_languages(corpus, parsed, filters)
+    corrected = correct_words(corpus, text, vocabulary, searched)
     if not corrected or corrected == text:
         return None
-    better = _Evaluator(corpus, _Budget(settings)).run(parse(corrected), filters, False)
+    better = _evaluate(corpus, parse(corrected), filters, False, _Budget(settings), facets=False)
     return corrected if better.total >= max(total, 1) else None
 
 
@@ -957,7 +1278,7 @@ def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
     parsed = parse(text)
     # feedback only re-weights scores: skip it where no score decides the order
     feedback = False if sort in (None, "first_seen") else settings.feedback_mode
-    result = _Evaluator(corpus, _Budget(settings)).run(parsed, filters, feedback)
+    result = _evaluate(corpus, parsed, filters, feedback, _Budget(settings), facets=False)
     total = result.total
     want = total if limit is None else min(limit, total)
     if sort is None:

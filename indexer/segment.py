@@ -20,6 +20,7 @@ per document (``n`` = documents in the segment)
     ``doc.len.f``    Whoosh's length byte of each scorable field (BM25 norms)
     ``doc.published`` ``doc.first_seen``  UTC seconds (NaN: none)
     ``doc.source``   code into ``meta["sources"]``
+    ``doc.lang``     code into ``meta["languages"]``: the ISO 639-1 code the article was analysed in
     ``doc.id``       index of the article id in the ``id`` field's term table
     ``doc.hash``     16-byte content digest, ``doc.file`` code into ``files.json`` (the
                      [root, path] of each source file, parsed only by reindexes)

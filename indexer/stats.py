@@ -17,6 +17,7 @@ def index_stats(index_dir: str | os.PathLike) -> dict:
     counts = np.bincount(corpus.source_codes[alive], minlength=len(corpus.source_names))
     sources = sorted(((name or "(no source)", int(c)) for name, c in zip(corpus.source_names, counts) if c),
                      key=lambda vc: (-vc[1], vc[0]))
+    languages = [{"value": code, "count": n} for code, n in corpus.languages().items()]
     stamps = corpus.timestamps[alive]
     dated = stamps[~np.isnan(stamps)]
     meta = gen.meta
@@ -25,6 +26,8 @@ def index_stats(index_dir: str | os.PathLike) -> dict:
         "generation": gen.name,
         "articles": corpus.count,
         "sources": [{"value": v, "count": c} for v, c in sources],
+        "languages": languages,
+        "default_language": gen.meta.get("default_language"),
         "date_range": {"from": _iso(dated.min()) if len(dated) else None,
                        "to": _iso(dated.max()) if len(dated) else None},
         "undated": int(len(stamps) - len(dated)),

@@ -4,6 +4,11 @@ The index holds stems ("negoti"), not words, so a candidate stem found near a
 misspelling is turned back into a real word by looking at how it is written
 in an article that contains it ("negotiations"), preferring the spelling
 closest to what the user typed.
+
+Per language: a word is analysed the way each language searched analyses it,
+counted in that language's articles only, and corrected from the stems those
+articles hold (so a German query is corrected from German articles, an English
+one from English articles, in a mixed archive).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ RARE = 2  # a word in fewer articles than this may be a typo
 BETTER = 10  # a correction must be this many times more common
 _OPERATORS = {"OR", "AND", "NOT"}
 SURFACE_SAMPLE = 20  # articles read to see how a stem is spelled
+_LANGUAGE_FIELD = re.compile(r"(?:^|[\s(+-])(?:lang|language):\"?$", re.IGNORECASE)
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -40,8 +46,18 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return prev[-1]
 
 
-def correct_words(corpus: Corpus, text: str) -> str | None:
-    """The query with misspelled words replaced, or None when nothing needed correcting."""
+def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None,
+                  searched: list[str] | None = None) -> str | None:
+    """The query with misspelled words replaced, or None when nothing needed correcting.
+
+    ``languages``: those whose analysis and vocabulary to use (default: every language of the
+    index); ``searched``: the languages whose articles frequencies count (default: the same).
+    """
+    if languages is None:
+        languages = list(corpus.languages()) or ["en"]
+    if not languages:
+        return None
+    mask = corpus.language_mask(searched if searched is not None else languages)
     changed = False
     out = []
     cursor = 0
@@ -49,7 +65,7 @@ def correct_words(corpus: Corpus, text: str) -> str | None:
         word = m.group()
         out.append(text[cursor:m.start()])
         cursor = m.end()
-        fixed = _correct(corpus, word) if _correctable(text, m, word) else None
+        fixed = _correct(corpus, word, languages, mask) if _correctable(text, m, word) else None
         if fixed and fixed != fold(word):
             changed = True
             out.append(fixed)
@@ -63,32 +79,45 @@ def _correctable(text: str, m: re.Match, word: str) -> bool:
     if len(word) < MIN_WORD or word in _OPERATORS:
         return False
     after = text[m.end():m.end() + 1]
+    if _LANGUAGE_FIELD.search(text, 0, m.start()):
+        return False  # lang:German names a language
     return after != ":"  # a field name, not a word
 
 
-def _correct(corpus: Corpus, word: str) -> str | None:
-    emissions = analyze_word(word).emissions
-    if len(emissions) != 1:
-        return None
-    term = emissions[0].term
-    df = corpus.doc_frequency(term)
-    if df >= RARE or not term.isalpha():
-        return None
-    maxdist = 1 if len(term) <= 4 else 2
+def _correct(corpus: Corpus, word: str, languages: list[str], mask) -> str | None:
+    """The closest common spelling of ``word`` as any language searched analyses it, or None.
+
+    Frequencies are counted in the articles of the languages searched.
+    """
+    by_term: dict[str, list[str]] = {}  # the word's term -> the languages analysing it so
+    for lang in languages:
+        emissions = analyze_word(word, lang).emissions
+        if len(emissions) == 1:
+            by_term.setdefault(emissions[0].term, []).append(lang)
     best: tuple[int, int, str] | None = None  # (distance, -df, term)
-    for candidate in _candidates(corpus, term, maxdist):
-        distance = edit_distance(term, candidate, maxdist)
-        if distance > maxdist:
-            continue
-        cdf = corpus.doc_frequency(candidate)
-        if cdf <= df or cdf < BETTER * df:
-            continue
-        key = (distance, -cdf, candidate)  # the closest spelling, then the commonest
-        if best is None or key < best:
-            best = key
+    best_langs: list[str] = []
+    checked = []
+    for term, langs in by_term.items():
+        df = corpus.doc_frequency(term, mask)
+        if df >= RARE:
+            return None  # a known word in one of the languages searched
+        if term.isalpha():
+            checked.append((term, langs, df))
+    for term, langs, df in checked:
+        maxdist = 1 if len(term) <= 4 else 2
+        for candidate in _candidates(corpus, term, maxdist):
+            distance = edit_distance(term, candidate, maxdist)
+            if distance > maxdist:
+                continue
+            cdf = corpus.doc_frequency(candidate, mask)
+            if cdf <= df or cdf < BETTER * df:
+                continue
+            key = (distance, -cdf, candidate)  # the closest spelling, then the commonest
+            if best is None or key < best:
+                best, best_langs = key, langs
     if best is None:
         return None
-    return _surface(corpus, best[2], word)
+    return _surface(corpus, best[2], word, best_langs if mask is not None else None)
 
 
 def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:
@@ -122,13 +151,17 @@ def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:
     return found
 
 
-def _surface(corpus: Corpus, term: str, typed: str) -> str | None:
-    """How ``term`` is written in the articles that contain it, closest to ``typed``."""
+def _surface(corpus: Corpus, term: str, typed: str, languages: list[str] | None = None) -> str | None:
+    """How ``term`` is written in the articles (of ``languages``) that contain it, closest to ``typed``."""
     forms: dict[str, int] = {}
+    mask = corpus.language_mask(languages) if languages else None
     for field in ("title", "body"):
-        for docnum in corpus.postings(field, term).docs[:SURFACE_SAMPLE].tolist():
+        docs = corpus.postings(field, term).docs
+        if mask is not None:
+            docs = docs[mask[docs]]
+        for docnum in docs[:SURFACE_SAMPLE].tolist():
             text = corpus.stored_fields(docnum).get(field) or ""
-            for token in analyze(text):
+            for token in analyze(text, 0, corpus.language_of(docnum)):
                 if token.term == term and not token.joined:
                     form = fold(text[token.start:token.end])
                     forms[form] = forms.get(form, 0) + 1

@@ -9,6 +9,14 @@ numpy operations over the whole batch. The result is the same postings
 Whoosh's writer would produce (``tests/test_codec.py`` compares them through
 stock Whoosh), written as an :mod:`indexer.segment` file plus Whoosh's W3
 columns, and described by a :class:`~indexer.codec.NewsSegment` for the TOC.
+
+Languages: each article is analysed in its own language, the one its data
+states (``Article.language``) or else the one :func:`~indexer.language.detect_language`
+finds in its title and body (the configured default when unsure). A batch is
+tokenised one language at a time, each with its own :class:`WordTable`; all
+tables share one term numbering, so a term is one posting list whatever
+language produced it (BM25 statistics are per analysed term) and search tells
+the languages apart by the per-document ``doc.lang`` column.
 """
 from __future__ import annotations
 
@@ -23,10 +31,11 @@ from pathlib import Path
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
-from .analysis import WORD_RE, analyze_word
+from .analysis import rules, word_analyzer
 from .articles import Article
 from .memory import release_memory
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment, length_bytes
+from .language import detect_language
 from .schema import NewsText, to_document
 from .segment import StoredWriter, files_section, invert_field, segment_filename, write_segment
 
@@ -42,6 +51,7 @@ class Entry:
     root: str  # the source root it came from
     first_seen: float  # when newsindex first indexed this article id (UTC epoch seconds)
     last_changed: float  # when its indexed content last changed (UTC epoch seconds)
+    language: str | None = None  # the language to analyse it in, when already settled; else detected
 
 
 class TermIds:
@@ -60,14 +70,17 @@ class TermIds:
 
 
 class WordTable:
-    """Surface words -> their analysis as arrays, so a batch's tokens are built by numpy.
+    """Surface words -> their analysis in one language as arrays, so a batch's tokens are built by numpy.
 
     For word id ``w``: ``width[w]`` positions, and emissions
     ``start[w] .. start[w] + count[w]`` of (term id, position offset).
     """
 
-    def __init__(self, term_ids: TermIds):
+    def __init__(self, term_ids: TermIds, lang: str = "en"):
         self.term_ids = term_ids
+        self.lang = lang
+        self._analyze = word_analyzer(lang)
+        self._findall = rules(lang).word_re.findall
         self.ids: dict[str, int] = {}
         self.width = array("i")
         self.start = array("q")
@@ -79,7 +92,7 @@ class WordTable:
         wid = self.ids.get(word)
         if wid is not None:
             return wid
-        analysis = analyze_word(word)
+        analysis = self._analyze(word)
         wid = self.ids[word] = len(self.width)
         self.width.append(analysis.width)
         self.start.append(len(self.emit_term))
@@ -95,7 +108,7 @@ class WordTable:
         The length is what Whoosh records for BM25: the number of terms emitted.
         """
         ids = self.ids
-        findall = WORD_RE.findall
+        findall = self._findall
         wids: list[int] = []
         counts = np.zeros(len(texts), dtype=np.int64)
         for i, text in enumerate(texts):
@@ -134,6 +147,44 @@ class WordTable:
         return docs, terms, positions, lengths
 
 
+class WordTables:
+    """One :class:`WordTable` per analysis (language rules), all numbering terms alike."""
+
+    def __init__(self) -> None:
+        self.term_ids = TermIds()
+        self._tables: dict[str, WordTable] = {}
+
+    def __call__(self, lang: str) -> WordTable:
+        table = self._tables.get(lang)
+        if table is None:
+            shared = rules(lang).lang  # Chinese, Japanese, Korean share English's rules and table
+            table = self._tables.get(shared) or WordTable(self.term_ids, shared)
+            self._tables[lang] = self._tables[shared] = table
+        return table
+
+
+def _tokens_by_language(words: WordTables, texts: list[str], langs: list[str]):
+    """:meth:`WordTable.tokens` of a batch whose texts are in ``langs`` (one per text).
+
+    One language (the usual batch) is one call; otherwise each language's texts
+    are tokenised by their table and the tokens put back in document order.
+    """
+    distinct = dict.fromkeys(langs)
+    if len(distinct) == 1:
+        return words(langs[0]).tokens(texts)
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    parts = []
+    for lang in distinct:
+        where = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int32)
+        docs, terms, positions, group_lengths = words(lang).tokens([texts[i] for i in where.tolist()])
+        lengths[where] = group_lengths
+        parts.append((where[docs], terms, positions))
+    docs = np.concatenate([p[0] for p in parts])
+    order = np.argsort(docs, kind="stable")  # each text's tokens stay in position order
+    return (docs[order], np.concatenate([p[1] for p in parts])[order],
+            np.concatenate([p[2] for p in parts])[order], lengths)
+
+
 @dataclass
 class _FieldStream:
     docs: list = field(default_factory=list)
@@ -147,16 +198,19 @@ class SegmentBuilder:
     """Collects articles for one segment and writes it (see the module docstring).
 
     ``words`` may be shared by the segments a process builds one after the
-    other, so each surface word is analysed once per process; the terms of
-    the other fields (ids, dates: unique per article) are numbered per segment.
+    other, so each surface word is analysed once per process and language; the
+    terms of the other fields (ids, dates: unique per article) are numbered per
+    segment. ``default_language`` is what an article whose language is neither
+    stated nor detectable is analysed in (``NEWSINDEX_LANGUAGE``).
     """
 
-    def __init__(self, schema, words: WordTable | None = None):
+    def __init__(self, schema, words: WordTables | None = None, default_language: str = "en"):
         self.schema = schema
         self.text_fields = [n for n, f in schema.items() if isinstance(f, NewsText)]
         self.other_fields = [n for n, f in schema.items() if f.indexed and not isinstance(f, NewsText)]
         self.scorable = [n for n, f in schema.items() if f.indexed and f.scorable]
-        self.words = words or WordTable(TermIds())
+        self.words = words or WordTables()
+        self.default_language = default_language
         self.term_ids = TermIds()
         self.tokens = 0
         self.streams = {n: _FieldStream() for n in self.text_fields + self.other_fields}
@@ -170,6 +224,8 @@ class SegmentBuilder:
         self.source_codes: list[int] = []
         self.files: dict[tuple[str, str], int] = {}
         self.file_codes: list[int] = []
+        self.languages: dict[str, int] = {}
+        self.language_codes: list[int] = []
         self.digests = bytearray()
         self._pending: list[tuple[Entry, dict]] = []
 
@@ -177,7 +233,11 @@ class SegmentBuilder:
         return self.doc_count + len(self._pending)
 
     def add(self, entry: Entry) -> None:
-        self._pending.append((entry, to_document(entry.article, _utc(entry.first_seen), _utc(entry.last_changed))))
+        article = entry.article
+        lang = entry.language or article.language or \
+            detect_language(article.title, article.body, self.default_language)
+        self._pending.append((entry, to_document(article, _utc(entry.first_seen), _utc(entry.last_changed),
+                                                 lang)))
         if len(self._pending) >= BATCH_DOCS:
             self._flush()
 
@@ -186,9 +246,10 @@ class SegmentBuilder:
         if not batch:
             return
         base = self.doc_count
+        langs = [doc["language"] for _, doc in batch]
         for name in self.text_fields:
             texts = [doc.get(name) or "" for _, doc in batch]
-            docs, terms, positions, lengths = self.words.tokens(texts)
+            docs, terms, positions, lengths = _tokens_by_language(self.words, texts, langs)
             stream = self.streams[name]
             stream.docs.append(docs + base)
             stream.terms.append(terms)
@@ -227,6 +288,7 @@ class SegmentBuilder:
             self.last_changed.append(entry.last_changed)
             self.source_codes.append(self.sources.setdefault(article.source, len(self.sources)))
             self.file_codes.append(self.files.setdefault((entry.root, article.path), len(self.files)))
+            self.language_codes.append(self.languages.setdefault(doc["language"], len(self.languages)))
             self.digests += bytes.fromhex(entry.digest)
         self.doc_count += len(batch)
 
@@ -278,11 +340,12 @@ class SegmentBuilder:
         sections["doc.last_changed"] = np.array(self.last_changed, dtype="<f8")
         sections["doc.source"] = np.array(self.source_codes, dtype="<u4")
         sections["doc.file"] = np.array(self.file_codes, dtype="<u4")
+        sections["doc.lang"] = np.array(self.language_codes, dtype="u1")
         sections["doc.hash"] = np.frombuffer(bytes(self.digests), dtype=np.uint8)
         sections.update(self.stored.sections())
         meta = {"doc_count": n, "fields": field_names, "segid": segment.segid,
                 "boosts": {name: float(self.schema[name].format.field_boost) for name in field_names},
-                "sources": list(self.sources)}
+                "sources": list(self.sources), "languages": list(self.languages)}
         sections["files.json"] = files_section([list(k) for k in self.files])
         write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
         segment.files = sorted([segment.data_filename()] + self._column_files)
@@ -336,18 +399,20 @@ SEGMENT_TOKENS = 16_000_000  # a segment is written once its analysed tokens rea
 class SegmentSink:
     """Entries in, segment files out, in this process (small runs; each parallel worker)."""
 
-    def __init__(self, directory: str | os.PathLike, schema, segment_tokens: int = SEGMENT_TOKENS):
+    def __init__(self, directory: str | os.PathLike, schema, segment_tokens: int = SEGMENT_TOKENS,
+                 default_language: str = "en"):
         self.directory = Path(directory)
         self.schema = schema
         self.segment_tokens = segment_tokens
-        self.words = WordTable(TermIds())
+        self.default_language = default_language
+        self.words = WordTables()
         self.builder: SegmentBuilder | None = None
         self.segments: list[NewsSegment] = []
         self.added = 0
 
     def add(self, entry: Entry) -> None:
         if self.builder is None:
-            self.builder = SegmentBuilder(self.schema, self.words)
+            self.builder = SegmentBuilder(self.schema, self.words, self.default_language)
         self.builder.add(entry)
         self.added += 1
         if self.builder.tokens >= self.segment_tokens:

@@ -196,3 +196,38 @@ def test_compare_page_fits_a_phone(chromium, server):
         screenshot(tab, "compare-phone")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def languages_server(tmp_path_factory):
+    from indexer.ingest import reindex
+    from tests.conftest import write_jsonl
+    from tests.language_samples import SAMPLES
+
+    work = tmp_path_factory.mktemp("browser-languages")
+    records = [{"id": f"sample-{code}", "title": title, "body": body, "source": "Samples"}
+               for code, (title, body) in SAMPLES.items()]
+    reindex(work / "index", [write_jsonl(work / "articles" / "samples.jsonl", records).parent])
+    with Server(work / "index", workers=1) as running:
+        yield running
+
+
+def test_results_and_articles_in_their_language_and_direction(page, languages_server):
+    page.goto(f"{languages_server.url}search?q=salario+OR+Gewerkschaft+OR+%D8%A7%D9%84%D9%86%D9%82%D8%A7%D8%A8%D8%A7%D8%AA")
+    german = page.locator('.hit[lang="de"]')
+    assert german.count() == 1 and "Gewerkschaften" in german.inner_text()
+    assert page.locator('.hit[lang="es"]').count() == 1
+    direction = "el => getComputedStyle(el).direction"
+    assert page.locator('.hit[lang="ar"] .hit-title').evaluate(direction) == "rtl"  # dir=auto: Arabic
+    assert german.locator(".hit-title").evaluate(direction) == "ltr"
+    screenshot(page, "results-languages")
+
+    page.locator("#facet-language ~ ul .facet-link", has_text="German").click()
+    page.wait_for_url(re.compile(r"lang=de"))
+    assert page.locator(".hit").count() == 1 and page.locator('.hit[lang="de"]').count() == 1
+    assert page.locator(".facet-link.is-selected", has_text="German").count() == 1
+
+    page.goto(f"{languages_server.url}articles/sample-ar")
+    assert page.locator('article[lang="ar"]').count() == 1
+    assert page.locator("#article-title").evaluate(direction) == "rtl"
+    assert page.locator(".kicker").evaluate(direction) == "ltr"

@@ -6,6 +6,10 @@ its default W3 codec and the same schema. Through the stock reader and
 searcher the two indexes must hold the same terms, postings, positions,
 stored fields and lengths, and answer stock queries with the same documents
 and scores.
+
+Articles in other languages are in it too: newsindex's writer analyses each in
+its language, and so does stock Whoosh, because :func:`indexer.schema.to_document`
+hands a text field the article's language with its value (``LanguageText``).
 """
 from __future__ import annotations
 
@@ -37,6 +41,12 @@ EXTRA = [
      "author": "Jane Doe",
      "topics": ["economy"], "source": "Example Wire", "published": "2023-01-02"},
     {"id": "a3", "title": "", "body": "A body without a headline, and without a date or a source."},
+    {"id": "de1", "title": "Gewerkschaften rufen zum Streik auf",
+     "body": "Die Gewerkschaft fordert höhere Löhne. Was die Arbeitgeber anbieten, will sie nicht "
+             "annehmen; 1,5 Milliarden Euro seien zu wenig, sagte die Sprecherin in der Türkei.",
+     "author": "Anne Will", "source": "Beispiel Zeitung", "published": "2016-03-01"},
+    {"id": "fr1", "title": "Les négociations reprennent", "language": "fr",
+     "body": "L'homme a dit que les négociations nationales reprendraient. On attend un accord."},
 ]
 
 
@@ -66,10 +76,12 @@ def both(corpus, tmp_path_factory) -> tuple[whoosh_index.Index, whoosh_index.Ind
     articles = {a.id: a for a in read_source(str(corpus)) if isinstance(a, Article)}
     first_seen = {gen.corpus.article_id(d): gen.corpus.stored_fields(d)["first_seen"]
                   for d in range(gen.corpus.size)}
+    language = {gen.corpus.article_id(d): gen.corpus.language_of(d) for d in range(gen.corpus.size)}
+    assert language["de1"] == "de" and language["fr1"] == "fr"  # detected; stated
     writer = stock.writer()
     for article_id in order:
         seen = first_seen[article_id].replace(tzinfo=timezone.utc)
-        writer.add_document(**to_document(articles[article_id], seen, seen))
+        writer.add_document(**to_document(articles[article_id], seen, seen, language[article_id]))
     writer.commit()
     return ours, stock
 
@@ -112,7 +124,8 @@ def test_same_stored_fields_and_lengths(both):
 
 QUERIES = ["cocoa", "cocoa prices", '"cease fire"', "ceasefire", "cafe", "zurich OR geneva", "coffee -brazil",
            "title:cocoa", "author:doe", "source:Reuters", "topics:war", "nego*", "publish*",
-           "published:[20230101 to 20241231]", "東京", "us", "1750"]
+           "published:[20230101 to 20241231]", "東京", "us", "1750", "gewerkschaft", "lohn", "was",
+           '"will nicht"', '"in der turkei"', "1.5", "negoci", "homm"]
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -137,7 +150,7 @@ def test_deletions_are_seen_by_stock_whoosh(corpus, tmp_path):
     finally:
         (corpus / "only-a1.jsonl").unlink()
         (corpus.parent / "extra.moved").rename(corpus / "extra.jsonl")
-    assert (summary.deleted, summary.updated, summary.unchanged) == (2, 1, 301)  # a1 moved: written again
+    assert (summary.deleted, summary.updated, summary.unchanged) == (4, 1, 301)  # a1 moved: written again
     gen = LiveIndex(tmp_path / "ix").current()
     ix = whoosh_index.open_dir(str(gen.path))
     parser = QueryParser("body", ix.schema)

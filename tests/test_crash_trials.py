@@ -197,7 +197,10 @@ def test_kill_9_at_random_moments(tmp_path):
     assert len(killed) >= TRIALS // 2, "\n".join(log)
     for phase in PHASES:
         assert any(f"after {phase!r}" in line for line in killed), f"no kill at {phase!r}:\n" + "\n".join(log)
-    old_left = [l for l in killed if any(f"after {p!r}" in l for p in ("reading", "indexing", "committing"))]
+    # committing (TOC, columns, a check) can take under 10 ms here: a delayed kill after it may land
+    # after the switch (the trial's own check above holds either way), an immediate one cannot
+    old_left = [l for l in killed if any(f"after {p!r}" in l for p in ("reading", "indexing"))
+                or "0.000 s after 'committing'" in l]
     new_left = [l for l in killed if "after 'switched'" in l]
     assert all(("A->B" in l) == ("left state A" in l) for l in old_left), "\n".join(old_left)
     assert all(("A->B" in l) == ("left state B" in l) for l in new_left), "\n".join(new_left)

@@ -168,7 +168,8 @@ def assert_tidy(index_dir: Path) -> None:
     assert len(kept) <= 1 + store.keep_generations, kept
     names = sorted(p.name for p in index_dir.iterdir() if p.name != "filler")
     assert names == sorted(["CURRENT", "reindex.lock", *kept]), names
-    assert not [p for p in (index_dir / live).iterdir() if p.name.startswith(".") or "tmp" in p.name]
+    # temp files are ".name.PID.tmp"; a segment's random id may spell "tmp" (MAIN_l38sotmpcjnc0ccp.news)
+    assert not [p for p in (index_dir / live).iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")]
     assert (index_dir / "reindex.lock").read_text() == ""
 
 

@@ -258,7 +258,7 @@ def test_article_metadata_and_external_link(client):
 def test_reuters_body_is_reflowed_into_paragraphs(client):
     text = page(client, "/articles/1")
     body = re.search(r'<div class="article-body">(.*?)</div>', text, re.S).group(1)
-    paragraphs = re.findall(r"<p>(.*?)</p>", body, re.S)
+    paragraphs = re.findall(r"<p dir=\"auto\">(.*?)</p>", body, re.S)
     assert len(paragraphs) > 3 and not any("\n" in p for p in paragraphs)
 
 

@@ -28,9 +28,13 @@ class CompareParams:
     date_from: str
     date_to: str
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.filters.languages
+
     def search_url(self, query: str, date_from: str | None = None, date_to: str | None = None) -> str:
         """The results page of one line, optionally for one period."""
-        return url_for("pages.search", q=query, source=list(self.sources),
+        return url_for("pages.search", q=query, source=list(self.sources), lang=list(self.languages),
                        **{"from": date_from or self.date_from or None, "to": date_to or self.date_to or None})
 
 
@@ -61,7 +65,7 @@ def parse_compare_args(args: MultiDict) -> CompareParams:
                          f"(got {len(typed)})", "q")
     queries = [q for q in typed if q.strip()]
     search = parse_search_args(MultiDict([(k, v) for k, v in args.items(multi=True)
-                                          if k in ("source", "from", "to")]), app_settings())
+                                          if k in ("source", "lang", "from", "to")]), app_settings())
     normalise = args.get("normalize")
     if normalise not in (None, NORMALISE_ON):
         raise QueryError(f"normalize must be {NORMALISE_ON} or left out (got {normalise[:20]!r})", "normalize")

@@ -11,7 +11,7 @@ from .caching import current_state, etag_for, not_modified, with_validators
 from .params import SearchParams, parse_search_args
 
 bp = Blueprint("feeds", __name__)
-FEED_ARGS = ("q", "source", "from", "to")  # what changes a feed; page, per_page and sort do not
+FEED_ARGS = ("q", "source", "lang", "from", "to")  # what changes a feed; page, per_page and sort do not
 
 
 @bp.get("/search.atom")
@@ -61,7 +61,7 @@ class SiteLinks:
 
 
 def cli_feed(settings, query: str, sources, date_from: str | None, date_to: str | None,
-             base_url: str) -> bytes:
+             base_url: str, languages=()) -> bytes:
     """`newsindex search QUERY --format atom`: this route's feed, made by the same code.
 
     ``base_url`` (NEWSINDEX_BASE_URL) defaults to http://HOST:PORT/ of `newsindex serve`.
@@ -70,7 +70,7 @@ def cli_feed(settings, query: str, sources, date_from: str | None, date_to: str 
 
     base = base_url or settings.base_url or f"http://{settings.host}:{settings.port}/"
     app = create_app(settings=settings.replace(base_url=base))
-    args = MultiDict([("q", query), *(("source", s) for s in sources),
+    args = MultiDict([("q", query), *(("source", s) for s in sources), *(("lang", code) for code in languages),
                       *((k, v) for k, v in (("from", date_from), ("to", date_to)) if v)])
     with app.test_request_context("/search.atom", query_string=args):
         return render_feed(parse_search_args(args, app_settings(app)), site_base()).xml

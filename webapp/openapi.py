@@ -10,6 +10,7 @@ test until it is documented here.
 from __future__ import annotations
 
 import indexer
+from indexer.analysis import LANGUAGES
 from indexer.config import Settings
 from indexer.exports import FIELDS, FORMATS, HIT_FIELDS
 from indexer.feeds import FEED_ENTRIES
@@ -23,6 +24,9 @@ JSON = "application/json"
 HTML = "text/html"
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+LANGUAGE = {"type": "string", "enum": sorted(LANGUAGES),
+            "description": "ISO 639-1 code of the article's language: stated by its data, or detected from "
+                           "its text (NEWSINDEX_LANGUAGE when too short to tell)."}
 
 RESPONSE_NAMES = {"400": "BadRequest", "404": "NotFound", "413": "PayloadTooLarge", "414": "URITooLong",
                   "500": "InternalError", "503": "NoUsableIndex"}
@@ -86,7 +90,7 @@ CSV, JSONL, ATOM = "text/csv", "application/x-ndjson", "application/atom+xml"
 
 
 def _api_paths(settings: Settings) -> dict:
-    search_params = ["q", "page", "per_page", "sort", "source", "from", "to"]
+    search_params = ["q", "page", "per_page", "sort", "source", "lang", "from", "to"]
     return {
         "/api/export": {"get": {
             "operationId": "exportMatches", "tags": ["api"], "summary": "Every matching article, as a file",
@@ -98,7 +102,8 @@ def _api_paths(settings: Settings) -> dict:
                 f"{settings.export_limit:,} articles (NEWSINDEX_EXPORT_LIMIT): the headers say how many "
                 "matched and how many the file holds. `from` after `to` is a 400."),
             "parameters": [_ref("parameters", p) for p in
-                           ["q", "sort", "source", "from", "to", "format", "fields", "with_body", "bom", "limit"]],
+                           ["q", "sort", "source", "lang", "from", "to", "format", "fields", "with_body", "bom",
+                            "limit"]],
             "responses": {
                 "200": {"description": "The file (an attachment).", "headers": EXPORT_HEADERS,
                         "content": {CSV: {"schema": {"type": "string"}}, JSONL: {"schema": {"type": "string"}}}},
@@ -114,7 +119,7 @@ def _api_paths(settings: Settings) -> dict:
                 "`per_1000` divides by `articles`, every article of the period under the same filters. "
                 "Undated articles are in no period: `sum(counts) + undated = total`. `from` after `to` is a "
                 f"400, and so is an interval that would make more than {MAX_BUCKETS:,} periods."),
-            "parameters": [_ref("parameters", p) for p in ["queries", "interval", "source", "from", "to"]],
+            "parameters": [_ref("parameters", p) for p in ["queries", "interval", "source", "lang", "from", "to"]],
             "responses": {
                 "200": {"description": "OK", "headers": VALIDATOR_HEADERS,
                         "content": {JSON: {"schema": _ref("schemas", "Histogram")}}},
@@ -149,13 +154,13 @@ def _page_paths() -> dict:
         "/": {"get": _page("homePage", "Home: the search box and how many articles are indexed", [],
                            html_errors)},
         "/search": {"get": _page("searchPage", "Results page (no q and no filter: the bare search page)",
-                                 ["q", "page", "per_page", "sort", "source", "from", "to"],
+                                 ["q", "page", "per_page", "sort", "source", "lang", "from", "to"],
                                  ["400", *html_errors])},
         "/articles/{id}": {"get": _page("articlePage", "One article with related articles",
                                         ["id", "highlight"], ["400", "404", *html_errors])},
         "/help": {"get": _page("helpPage", "How to write queries", [], ["413", "414", "500"])},
         "/trends": {"get": _page("comparePage", "Compare over time: up to five searches as lines on one chart",
-                                 ["compare_queries", "interval", "normalize", "source", "from", "to"],
+                                 ["compare_queries", "interval", "normalize", "source", "lang", "from", "to"],
                                  ["400", *html_errors])},
         "/search.atom": {"get": {
             "operationId": "searchFeed", "tags": ["feeds"], "summary": "A search as an Atom feed",
@@ -164,7 +169,7 @@ def _page_paths() -> dict:
                 "an article's place and entry id), as Atom 1.0 (RFC 4287) with OpenSearch totals. The same "
                 "parameters as the results page; page, per_page and sort do not change a feed. `from` "
                 "after `to` is a 400."),
-            "parameters": [_ref("parameters", p) for p in ["q", "source", "from", "to"]],
+            "parameters": [_ref("parameters", p) for p in ["q", "source", "lang", "from", "to"]],
             "responses": {
                 "200": {"description": "The feed", "headers": VALIDATOR_HEADERS,
                         "content": {ATOM: {"schema": {"type": "string"}}}},
@@ -224,6 +229,11 @@ def _parameters(settings: Settings) -> dict:
         "source": {"name": "source", "in": "query", "style": "form", "explode": True,
                    "schema": {"type": "array", "items": {"type": "string"}},
                    "description": "Only articles from these sources (repeat the parameter for several)."},
+        "lang": {"name": "lang", "in": "query", "style": "form", "explode": True,
+                 "schema": {"type": "array", "items": {"type": "string", "enum": sorted(LANGUAGES)}},
+                 "description": "Only articles in these languages (ISO 639-1 codes; repeat the parameter for "
+                                "several): the query is analysed in these languages only (in the query "
+                                "language: `lang:de`)."},
         "from": {"name": "from", "in": "query", "schema": date,
                  "description": "Published on or after this day, month (its first day) or year (UTC)."},
         "to": {"name": "to", "in": "query", "schema": date,
@@ -276,7 +286,7 @@ def _schemas(settings: Settings) -> dict:
         "Hit": _object({
             "id": {"type": "string"}, "title": {"type": "string"}, "source": {"type": "string"},
             "published": NULLABLE_DATETIME, "url": NULLABLE_STRING, "author": NULLABLE_STRING,
-            "score": {"type": "number"},
+            "language": LANGUAGE, "score": {"type": "number"},
             "title_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
             "snippet_html": {"type": "string", "description": "Escaped text with <mark> around matches."},
             "first_seen": {**NULLABLE_DATETIME,
@@ -287,6 +297,8 @@ def _schemas(settings: Settings) -> dict:
         "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
         "Facets": _object({
             "source": facet_list,
+            "language": {**facet_list, "description": "ISO 639-1 codes, counted without the lang filter "
+                                                      "(so the other languages stay selectable)."},
             "year": facet_list,
             "month": {**facet_list, "description": "Only when both from and to are given, "
                                                    "at most about three years apart (values YYYY-MM)."},
@@ -314,7 +326,8 @@ def _schemas(settings: Settings) -> dict:
         "Article": _object({
             "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
             "source": {"type": "string"}, "published": NULLABLE_DATETIME, "url": NULLABLE_STRING,
-            "author": NULLABLE_STRING, "topics": {"type": "array", "items": {"type": "string"}},
+            "author": NULLABLE_STRING, "language": LANGUAGE,
+            "topics": {"type": "array", "items": {"type": "string"}},
             "title_html": {"type": "string"}, "body_html": {"type": "string"},
         }),
         "RelatedArticles": _object({"id": {"type": "string"},

@@ -84,5 +84,5 @@ def compare_url(params: SearchParams) -> str:
 
 
 for _filter in (present.number, present.long_date, present.iso_date, present.paragraphs, present.message,
-                present.page_numbers, present.external_url):
+                present.page_numbers, present.external_url, present.language_name):
     bp.add_app_template_filter(_filter)

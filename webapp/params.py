@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from indexer.analysis import LANGUAGES
 from indexer.config import Settings
 from indexer.query import normalize_query, strip_controls
 from indexer.search import MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search
@@ -55,8 +56,12 @@ class SearchParams:
         return self.filters.sources
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        return self.filters.languages
+
+    @property
     def filtered(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to)
+        return bool(self.sources or self.date_from or self.date_to or self.languages)
 
     def run(self, index: LiveIndex, settings: Settings) -> SearchResults:
         return search(index, self.query, page=self.page, per_page=self.per_page,
@@ -70,7 +75,7 @@ class SearchParams:
         """
         args = {"q": self.query, "page": self.page if set(changes) <= {"page"} else 1,
                 "per_page": self.per_page, "sort": self.sort, "source": list(self.sources),
-                "from": self.date_from, "to": self.date_to}
+                "lang": list(self.languages), "from": self.date_from, "to": self.date_to}
         args.update({URL_NAMES.get(k, k): v for k, v in changes.items()})
         defaults = {"page": 1, "per_page": self.default_per_page, "sort": DEFAULT_SORT}
         return {k: v for k, v in args.items() if v not in ("", [], (), None) and defaults.get(k) != v}
@@ -81,6 +86,12 @@ class SearchParams:
             return [s for s in self.sources if s != source]
         return [*self.sources, source]
 
+    def toggled_language(self, code: str) -> list[str]:
+        """The language filter with ``code`` added, or removed if it was there."""
+        if code in self.languages:
+            return [c for c in self.languages if c != code]
+        return [*self.languages, code]
+
     def covers(self, date_from: str, date_to: str) -> bool:
         """Whether the date filter is exactly this period (to mark it as the current one)."""
         return (self.filters.date_from, self.filters.date_to) == (
@@ -88,7 +99,7 @@ class SearchParams:
 
 
 def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
-    """Read and check q, page, per_page, sort, source (repeatable), from and to; ignore the rest.
+    """Read and check q, page, per_page, sort, source and lang (repeatable), from and to; ignore the rest.
 
     An empty q is valid: the library then lists every article the filters allow. Text
     is kept as the library reads it (control characters out), so pages never echo a NUL.
@@ -105,7 +116,8 @@ def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
         filters=SearchFilters(sources=tuple(dict.fromkeys(strip_controls(s) for s in args.getlist("source")
                                                           if strip_controls(s))),
                               date_from=parse_day(date_from, "from"),
-                              date_to=parse_day(date_to, "to", end=True)),
+                              date_to=parse_day(date_to, "to", end=True),
+                              languages=_languages(args)),
         date_from=date_from,
         date_to=date_to,
         default_per_page=settings.per_page,
@@ -150,6 +162,15 @@ def _choice(args: MultiDict, name: str, default: str, choices: tuple[str, ...]) 
     if value not in choices:
         raise QueryError(f"{name} must be one of {', '.join(choices)} (got {value[:20]!r})", name)
     return value
+
+
+def _languages(args: MultiDict) -> tuple[str, ...]:
+    """``lang`` (repeatable): ISO 639-1 codes of LANGUAGES, as the facet's links write them."""
+    codes = args.getlist("lang")
+    for code in codes:
+        if code not in LANGUAGES:
+            raise QueryError(f"lang must be a language code like en, de or fr (got {code[:20]!r})", "lang")
+    return tuple(dict.fromkeys(codes))
 
 
 def _date_text(args: MultiDict, name: str) -> str:

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from indexer.analysis import LANGUAGES
+
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 _INDENTED = re.compile(r"[ \t]{2,}\S")
@@ -73,6 +75,11 @@ def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
             numbers.append(None)
         numbers.append(n)
     return numbers
+
+
+def language_name(code: str) -> str:
+    """'German' for de (the English name: the site's own language is English)."""
+    return LANGUAGES[code].name if code in LANGUAGES else code
 
 
 def external_url(url: str | None) -> str | None:

@@ -125,6 +125,7 @@ class NewsAnalyzer(Analyzer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", lang="en", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        lang = getattr(value, "lang", lang)  # a schema.LanguageText carries its article's language
         for term, pos, start, end, *_ in analyze(value, start_pos, lang):
             token.text = term
             token.boost = 1.0
@@ -142,6 +143,9 @@ class NewsAnalyzer(Analyzer):
 class NewsPositions(Positions):
     """Positions stored as little-endian uint32 arrays, fed straight from the analyzer.
 
+    A value that is a :class:`~indexer.schema.LanguageText` is analysed in its
+    ``lang``; any other in ``lang=`` (default English).
+
     Whoosh's generic path builds a Token object per word and pickles position
     deltas per posting; this asks the analyzer for term -> positions directly
     (most of the Python work of indexing) and stores plain arrays, which
@@ -155,7 +159,8 @@ class NewsPositions(Positions):
             return
         boost = self.field_boost
         encode = self.encode
-        for term, poslist in term_positions(value, kwargs.get("lang", "en")).items():
+        lang = getattr(value, "lang", None) or kwargs.get("lang", "en")  # see schema.LanguageText
+        for term, poslist in term_positions(value, lang).items():
             yield term, len(poslist), len(poslist) * boost, encode(poslist)
 
     def encode(self, poslist):
