@@ -76,7 +76,8 @@ def test_detection_is_at_least_99_percent_and_a_stated_language_wins(built):
     detected = {k: v for k, v in built["detected"].items() if k.startswith("de-")}
     right = sum(1 for lang in detected.values() if lang == "de")
     assert len(detected) == 1028 and right / 1028 >= 0.99
-    assert [k for k, lang in detected.items() if lang != "de"] == ["de-600"]  # English film titles
+    # at most row 600, a TV listing of English film titles, is taken for English
+    assert {k for k, lang in detected.items() if lang != "de"} <= {"de-600"}
     assert built["second"].updated == 1 and built["second"].unchanged == 1028 + 301 - 1
 
 
