@@ -13,9 +13,12 @@ an index can be copied to other machines (or disks) safely:
    servers on the destination switch on their next request, and never see a
    generation that is not complete.
 
-For another machine, the same order with rsync (README, "Read replicas")::
-
-    rsync -a --link-dest=../gen-OLD SRC/gen-N/ host:DEST/gen-N/ && rsync SRC/CURRENT host:DEST/CURRENT
+Before ``CURRENT`` moves, the copy is opened and counted (the check
+``newsindex rollback`` makes), so a source that was itself copied from another
+machine and caught mid-change is refused rather than served. That is the
+recipe for other machines (README, "Read replicas"): the primary publishes to
+an outbox, each replica rsyncs the outbox to a staging directory and
+publishes that to the directory it serves.
 """
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import IndexNotFound, IndexWriteFailed, NewsindexError
+from .errors import IndexNotFound, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError
+from .generations import check_usable
 from .store import GEN_RE, POINTER, IndexStore, _fsync_path, describe_os_error
 
 KEEP_AT_DESTINATION = 2  # generations kept at the destination: the live one and the one before
@@ -106,6 +110,7 @@ def _copy_in(snapshot: Path, name: str, dest: IndexStore) -> PublishSummary:
         shutil.rmtree(final)
     os.replace(partial, final)
     _fsync_path(dest.root, directory=True)
+    _check_before_switching(dest, name)
     tmp = dest.root / f".{POINTER}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="ascii") as out:
         out.write(name + "\n")
@@ -119,6 +124,22 @@ def _copy_in(snapshot: Path, name: str, dest: IndexStore) -> PublishSummary:
     for stray in dest.root.glob(".gen-*.partial"):
         shutil.rmtree(stray, ignore_errors=True)
     return summary
+
+
+def _check_before_switching(dest: IndexStore, name: str) -> None:
+    """The copy opens and holds the articles it records, or DEST keeps serving what it served.
+
+    On one machine the source is a live generation and always passes; a source
+    that was itself copied in (rsync from another machine, see the README) may
+    have been caught in the middle of a change and be missing files.
+    """
+    try:
+        check_usable(dest, name)
+    except (IndexUnreadable, IndexVersionMismatch) as exc:
+        shutil.rmtree(dest.root / name, ignore_errors=True)
+        live = dest.current_name()
+        raise IndexWriteFailed(f"not publishing {name}: {exc}; {dest.root} still serves "
+                               f"{live or 'nothing'}. If the source was copied in, copy it again") from None
 
 
 def _remove_dead_snapshots(root: Path) -> None:

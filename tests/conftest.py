@@ -84,10 +84,12 @@ def index_dir(tmp_path: Path) -> Path:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On CI (CI=true) a browser test that skips, for whatever reason, fails: CI must run them."""
+    """On CI (CI=true) a browser test or one needing a system tool (rsync) that skips, for
+    whatever reason, fails: CI installs them and must run those tests."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("CI") == "true" and item.get_closest_marker("browser"):
+    kind = next((m for m in ("browser", "tool") if item.get_closest_marker(m)), None)
+    if report.skipped and os.environ.get("CI") == "true" and kind:
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"a browser test was skipped on CI ({reason}); CI must run the browser tests"
+        report.longrepr = f"a {kind} test was skipped on CI ({reason}); CI must run the {kind} tests"

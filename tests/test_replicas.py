@@ -7,6 +7,10 @@ within a second of the switch.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -16,12 +20,13 @@ import pytest
 from indexer.ingest import reindex
 from indexer.replicate import publish
 from indexer.store import IndexStore, LiveIndex
-from tests.conftest import SAMPLE, run_cli, write_jsonl
+from tests.conftest import REPO, SAMPLE, run_cli, write_jsonl
 from tests.servers import Server, fetch
 
 pytestmark = pytest.mark.slow
 
 MARKER = "zyzzyva"
+README = REPO / "README.md"
 
 
 def test_publish_links_what_the_replica_has_and_switches_last(tmp_path):
@@ -91,3 +96,61 @@ def test_a_replica_follows_its_primary_under_load(tmp_path):
                 thread.join(timeout=10)
     assert not errors, errors[:5]
     assert seen_at and seen_at[0] - switched < 1.0
+
+
+def test_a_generation_that_does_not_open_is_not_published(tmp_path):
+    source = write_jsonl(tmp_path / "feed" / "day1.jsonl",
+                         [{"id": "n1", "title": "First", "body": "The first article."}]).parent
+    primary, staging, replica = tmp_path / "primary", tmp_path / "staging", tmp_path / "replica"
+    reindex(primary, [SAMPLE, source])
+    publish(primary, replica)
+    served = IndexStore(replica).current_name()
+    write_jsonl(source / "day2.jsonl", [{"id": "n2", "title": "Second", "body": "A second article."}])
+    reindex(primary, [SAMPLE, source])
+    # a staging copy caught in the middle: the new generation lacks one of its segments
+    shutil.copytree(primary, staging, symlinks=True)
+    name = IndexStore(staging).current_name()
+    next((staging / name).glob("MAIN_*.news")).unlink()
+    result = run_cli("publish", "--index", str(staging), str(replica))
+    assert result.returncode == 3
+    assert f"not publishing {name}" in result.stderr and f"still serves {served}" in result.stderr
+    assert IndexStore(replica).current_name() == served
+    assert not (replica / name).exists()
+    assert LiveIndex(replica).current().corpus.document_number("n1") is not None
+
+
+def readme_recipe() -> str:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- replica recipe: tests/test_replicas.py runs this block -->", 1)[1]
+    return block.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.tool
+def test_the_readme_rsync_recipe_for_other_machines(tmp_path):
+    """The README's commands, run as written, with the host name dropped and /srv moved to tmp."""
+    if shutil.which("rsync") is None:
+        pytest.skip("rsync is not installed (apt-get install rsync)")
+    archive = write_jsonl(tmp_path / "archive" / "day1.jsonl",
+                          [{"id": "n1", "title": "First", "body": "The first article."}]).parent
+    script = (readme_recipe().replace("primary.example.org:", "")
+              .replace("/srv/archive", str(archive)).replace("/srv/newsindex", str(tmp_path / "srv"))
+              .replace("newsindex ", f"{sys.executable} -m indexer "))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSINDEX_")}
+    env |= {"PYTHONPATH": str(REPO), "NEWSINDEX_INDEX": str(tmp_path / "srv" / "primary")}
+
+    def run_recipe() -> None:
+        done = subprocess.run(["bash", "-euc", script], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    run_recipe()
+    replica = tmp_path / "srv" / "index"
+    first = IndexStore(replica).current_name()
+    assert LiveIndex(replica).current().corpus.document_number("n1") is not None
+    write_jsonl(archive / "day2.jsonl", [{"id": "n2", "title": "Second", "body": "A second article."}])
+    run_recipe()
+    live = IndexStore(replica).current_name()
+    assert live != first and LiveIndex(replica).current().corpus.document_number("n2") is not None
+    # the old segment reached the replica once: its file is shared by both generations there
+    old_segment = next((replica / first).glob("MAIN_*.news"))
+    assert os.path.samefile(old_segment, replica / live / old_segment.name)
+    assert IndexStore(replica).generations() == [first, live]
