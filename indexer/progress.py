@@ -16,6 +16,18 @@ PHASE_LINES = {"reading": "reading the sources…", "indexing": "indexing {total
                "committing": "committing the new index…"}
 
 
+def phase_unit(name: str) -> str:
+    """What a phase counts: merges (``merging body``, from ``optimize``) go term by term."""
+    return "terms" if name.startswith("merging") else "articles"
+
+
+def phase_line(name: str, total: int | None) -> str:
+    """The line announcing a phase; phases without a line of their own name their count."""
+    if name in PHASE_LINES:
+        return PHASE_LINES[name].format(total=total or 0)
+    return f"{name} ({total:,} {phase_unit(name)})…" if total else f"{name}…"
+
+
 class LineProgress:
     """Plain progress lines for logs and pipes: one as each phase starts, then one every few seconds."""
 
@@ -28,7 +40,7 @@ class LineProgress:
     def phase(self, name, total):
         self.name, self.total, self.done = name, total, 0
         self.started = self.last = time.monotonic()
-        click.echo(PHASE_LINES[name].format(total=total or 0), err=True)
+        click.echo(phase_line(name, total), err=True)
 
     def advance(self, n=1):
         self.done += n
@@ -36,12 +48,13 @@ class LineProgress:
         if now - self.last >= self.INTERVAL:
             self.last = now
             rate = self.done / max(now - self.started, 1e-9)
+            unit = phase_unit(self.name)
             line = f"{self.name}: {self.done:,}"
             if self.total:
                 eta = (self.total - self.done) / rate if rate else 0
-                line += f"/{self.total:,} articles ({rate:,.0f}/s, ETA {eta:.0f} s)"
+                line += f"/{self.total:,} {unit} ({rate:,.0f}/s, ETA {eta:.0f} s)"
             else:
-                line += f" articles ({rate:,.0f}/s)"
+                line += f" {unit} ({rate:,.0f}/s)"
             click.echo(line, err=True)
 
     def note(self, message):
@@ -65,7 +78,7 @@ class BarProgress:
             click.echo("committing the new index…", err=True)
             return
         sized = _tty_columns() > 0  # a pty may report no size: then a fixed width
-        self.bar = tqdm(total=total, desc=name, unit=" articles", unit_scale=False,
+        self.bar = tqdm(total=total, desc=name, unit=" " + phase_unit(name), unit_scale=False,
                         file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80,
                         nrows=None if sized else 24, leave=False, mininterval=0.2)
 

@@ -110,3 +110,18 @@ def test_a_lost_manifest_loses_no_article(tmp_path):
     summary = reindex(index_dir, [b])  # b's file is read, found unchanged, and recorded again
     assert (summary.mode, summary.written, summary.unchanged, summary.articles) == ("incremental", 0, 20, 41)
     assert reindex(index_dir, [a, b]).mode == "unchanged"
+
+
+def test_optimize_from_cron_prints_lines_not_a_crash(history, tmp_path):
+    """In a log (no terminal, no --quiet) every merge phase has a line of its own."""
+    import shutil
+
+    from tests.conftest import run_cli
+
+    index_dir = tmp_path / "cron"
+    shutil.copytree(history["daily"], index_dir)
+    done = run_cli("optimize", "--index", str(index_dir))
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert "merging body (" in done.stderr and " terms)…" in done.stderr
+    assert len(LiveIndex(index_dir).current().segments) == 1
