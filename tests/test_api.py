@@ -180,6 +180,25 @@ def test_nested_path_id_with_plain_slashes(client):
     assert client.get("/api/articles/" + quote(NESTED_ID)).get_json()["author"] == "Pat Example"
 
 
+def test_ids_shaped_like_site_paths_open_from_their_links(tmp_path):
+    """Exports of a site's URLs give ids like ``/2024/03/story``: the links in the results open them."""
+    ids = ["/2024/03/lead-story", "desk//double", "desk/trailing/"]
+    write_jsonl(tmp_path / "src" / "paths.jsonl",
+                [{"id": i, "title": f"Pangolin report {n}", "body": "Pangolins were counted."}
+                 for n, i in enumerate(ids)])
+    reindex(tmp_path / "ix", [tmp_path / "src"])
+    client = create_app({"TESTING": True, "INDEX": str(tmp_path / "ix")}).test_client()
+    page = client.get("/search?q=pangolin").get_data(as_text=True)
+    links = re.findall(r'<a href="(/articles/[^"?]+)\?q=', page)
+    assert len(links) == 3
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    for article_id in ids:
+        assert client.get("/api/articles/" + quote(article_id)).get_json()["id"] == article_id
+        assert client.get("/api/articles/" + quote(article_id, safe="")).get_json()["id"] == article_id
+        assert client.get("/api/articles/" + quote(article_id) + "/related").status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/api/articles/no-such-article", "/api/articles/..%2F..%2Fetc%2Fpasswd",
                                   "/api/articles/../../etc/passwd", "/api/articles/no-such/related"])
 def test_unknown_articles_are_404(client, path):

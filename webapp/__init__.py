@@ -81,8 +81,16 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
 
 class ArticleIdConverter(PathConverter):
-    """Article ids are relative paths: their slashes stay readable in links, except next to a
-    '.' or '..' segment, which a browser would resolve away, so those ids go fully encoded."""
+    """Article ids are paths: their slashes stay readable in links, except next to a '.' or '..'
+    segment, which a browser would resolve away, so those ids go fully encoded.
+
+    Unlike Werkzeug's ``path``, an id may start with a slash (``/2024/03/story``, common in
+    exports of a site's URLs) or hold empty segments: the link is ``/articles//2024/03/story``,
+    and ``merge_slashes`` is off so it arrives as it is.
+    """
+
+    regex = ".+?"
+    part_isolating = False  # Werkzeug infers True from a regex without "/"
 
     def to_url(self, value: str) -> str:
         if any(part in (".", "..") for part in str(value).split("/")):
