@@ -292,7 +292,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
         store.check_versions(meta)
         generation = store.open_generation(live, meta)
     except IndexVersionMismatch:
-        _refuse_left_out(_recorded_sources(store), roots, allow_deletes,
+        _refuse_left_out(_recorded_sources(store, live), roots, allow_deletes,
                          "the index was built by another version of newsindex")
         progress.note("the index was built by another version of newsindex; rebuilding it in full")
         return _Base(Manifest(), IndexedArticles(None), True)
@@ -315,7 +315,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
     if built_with != default:  # which articles fell back to it is not recorded: all are analysed again
         why = (f"the index was built with NEWSINDEX_LANGUAGE={built_with} (now {default}: the language "
                f"of articles too short to detect)")
-        _refuse_left_out(_recorded_sources(store), roots, allow_deletes, why)
+        _refuse_left_out(_recorded_sources(store, live), roots, allow_deletes, why)
         progress.note(f"{why}; rebuilding it in full")
         return _Base(Manifest(), IndexedArticles(None), True)
     try:
@@ -328,8 +328,16 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                  rewrite=rewrite or not manifest.sound)
 
 
-def _recorded_sources(store: IndexStore) -> list[str]:
-    """Every source any generation's newsindex.json names (when the index cannot say more)."""
+def _recorded_sources(store: IndexStore, live: str | None = None) -> list[str]:
+    """The sources the live generation was built from; when it cannot say, every source any
+    generation's newsindex.json names (generations kept for rollback may hold sources since dropped)."""
+    if live is not None:
+        try:
+            named = json.loads((store.root / live / META_FILE).read_text("utf-8")).get("sources")
+            if isinstance(named, list):
+                return [s for s in named if isinstance(s, str)]
+        except (OSError, ValueError, AttributeError):
+            pass
     sources: list[str] = []
     for name in store.generations():
         try:

@@ -281,3 +281,14 @@ def test_reindex_refusal_through_a_real_process(two_sources):
     line = one_line_error(result)
     assert "is the folder empty, moved or not mounted?" in line
     assert IndexStore(index_dir).generations() == ["gen-000001"]
+
+
+def test_a_source_only_kept_generations_hold_does_not_stop_a_rebuild(two_sources, monkeypatch):
+    """dirB was dropped on purpose (--allow-deletes); the generation kept for rollback still names it,
+    but the live one does not, so a rebuild for a new default language reads dirA alone."""
+    index_dir, dir_a, dir_b = two_sources
+    reindex(index_dir, [dir_a], full=True, allow_deletes=True)
+    assert ids_in(index_dir) == {f"a{i}" for i in range(6)}
+    monkeypatch.setenv("NEWSINDEX_LANGUAGE", "de")
+    summary = reindex(index_dir, [dir_a])
+    assert summary.mode == "full" and ids_in(index_dir) == {f"a{i}" for i in range(6)}
