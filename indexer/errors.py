@@ -18,6 +18,12 @@ class UsageError(NewsindexError):
     code = "bad_request"
 
 
+class NotAnIndexDirectory(UsageError):
+    """``--index`` (or a publish destination) names a folder that holds something else."""
+
+    code = "not_an_index"
+
+
 class IndexNotFound(NewsindexError):
     code = "no_index"
 

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import IndexNotFound, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, NewsindexError
+from .errors import IndexNotFound, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed, UsageError
 from .generations import check_usable
 from .store import GEN_RE, POINTER, IndexStore, _fsync_path, describe_os_error
 
@@ -56,7 +56,7 @@ def publish(source_dir: str | os.PathLike, dest_dir: str | os.PathLike, *, wait:
     started = time.perf_counter()
     source, dest = IndexStore(source_dir), IndexStore(dest_dir)
     if source.root.resolve() == dest.root.resolve():
-        raise NewsindexError(f"{dest.root} is the index itself; give another directory to publish to")
+        raise UsageError(f"{dest.root} is the index itself; give another directory to publish to")
     with source.lock(wait=wait, command="newsindex publish") as _:
         name = source.current_name()
         if name is None:

@@ -49,7 +49,7 @@ from .columns import COLUMNS_FILE, GenerationColumns
 from .container import ContainerError
 from .engine import Corpus
 from .errors import (IndexNotFound, IndexUnreadable, IndexVersionMismatch,
-                     IndexWriteFailed, ReindexRunning)
+                     IndexWriteFailed, NotAnIndexDirectory, ReindexRunning)
 from .schema import versions
 from .segment import SegmentData
 
@@ -62,6 +62,16 @@ REBUILD_HINT = "run `newsindex reindex --full SOURCE` to rebuild it"
 RECOVER_HINT = ("run `newsindex rollback` to serve the newest complete generation again "
                 "(or `newsindex reindex SOURCE`, which repairs it too)")
 DEFAULT_KEEP_GENERATIONS = 3  # the keep_generations setting's default (indexer.config)
+
+
+def is_index_directory(path: Path, names: list[str] | None = None) -> bool:
+    """Whether a folder is a newsindex index: its ``CURRENT``, its lock or a ``gen-*`` folder."""
+    if names is None:
+        try:
+            names = os.listdir(path)
+        except OSError:
+            return False
+    return any(n in (POINTER, LOCK_FILE) or GEN_RE.match(n) for n in names)
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
@@ -271,6 +281,28 @@ class IndexStore:
         raise IndexUnreadable(f"the index at {self.root} kept changing while opening it; try again")
 
     # -- writing ---------------------------------------------------------------
+    def check_is_index_directory(self) -> None:
+        """Refuse to write an index into a folder that holds other things (a typo in ``--index``).
+
+        A new or empty folder becomes an index; one that already is one (``CURRENT``,
+        ``gen-*``, ``reindex.lock``) is written as usual. Hidden entries and a mount
+        point's ``lost+found`` do not count.
+        """
+        try:
+            names = [n for n in os.listdir(self.root) if not n.startswith(".") and n != "lost+found"]
+        except FileNotFoundError:
+            return
+        except NotADirectoryError:
+            raise NotAnIndexDirectory(f"{self.root} is a file, not an index directory; "
+                                      f"give a new or empty directory") from None
+        except OSError:
+            return  # opening the lock file says what is wrong
+        if names and not is_index_directory(self.root, names):
+            shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
+            raise NotAnIndexDirectory(
+                f"{self.root} is not a newsindex index and is not empty (it holds {shown}); nothing "
+                f"was written. Is it the right --index? Give a new or empty directory for a new index")
+
     @contextmanager
     def lock(self, wait: bool = False, command: str = "", on_wait=None) -> Iterator[dict | None]:
         """Hold the writer lock; yields what an interrupted earlier run left in it, if anything.
@@ -278,6 +310,7 @@ class IndexStore:
         ``flock`` dies with its process, so a crashed run never blocks the next
         one; the pid it wrote is only used to tell the user what happened.
         """
+        self.check_is_index_directory()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)

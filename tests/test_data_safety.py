@@ -292,3 +292,30 @@ def test_a_source_only_kept_generations_hold_does_not_stop_a_rebuild(two_sources
     monkeypatch.setenv("NEWSINDEX_LANGUAGE", "de")
     summary = reindex(index_dir, [dir_a])
     assert summary.mode == "full" and ids_in(index_dir) == {f"a{i}" for i in range(6)}
+
+
+# ------------------------------------------------------------------ --index that is not an index
+
+
+def test_an_index_is_never_written_into_a_folder_of_other_files(tmp_path, capsys):
+    """A typo in --index (or publish DEST) names a folder of articles or notes: refused, nothing written."""
+    dir_a, _ = make_sources(tmp_path)
+    reindex(tmp_path / "index", [dir_a])
+    for command in (["reindex", "--index", str(dir_a), str(dir_a)],
+                    ["publish", "--index", str(tmp_path / "index"), str(dir_a)]):
+        result = cli(capsys, *command)
+        line = one_line_error(result, code=2)
+        assert f"{dir_a} is not a newsindex index and is not empty (it holds wire.jsonl)" in line
+        assert sorted(p.name for p in dir_a.iterdir()) == ["wire.jsonl"]
+    same = cli(capsys, "publish", "--index", str(tmp_path / "index"), str(tmp_path / "index"))
+    assert "is the index itself" in one_line_error(same, code=2)  # a usage error too
+
+
+def test_an_index_inside_a_source_folder_is_ignored_not_read(tmp_path):
+    """`reindex data` where data/ holds articles/ and the default index/ beside them."""
+    data = tmp_path / "data"
+    write_jsonl(data / "articles" / "wire.jsonl", [story("a", i) for i in range(3)])
+    reindex(data / "index", [data / "articles"])
+    summary = reindex(tmp_path / "other", [data])
+    assert summary.articles == 3 and summary.skipped == 0 and summary.exit_code == 0
+    assert [p.path for p in summary.problems if p.ignored] == ["index"]

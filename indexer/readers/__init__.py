@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..articles import Article, Problem, SourceFile
+from ..store import is_index_directory
 from .jsonl import read_json, read_jsonl
 from .text import read_text
 
@@ -143,6 +144,9 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             continue
         rel, entry = item
         if _is_dir(entry):
+            if is_index_directory(Path(entry.path)):  # index_data/index beside index_data/articles
+                yield Problem(rel, "a newsindex index, not articles", ignored=True)
+                continue
             entries, problem = _list_directory(Path(entry.path), rel, visited)
             if problem:
                 yield problem
