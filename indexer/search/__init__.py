@@ -31,14 +31,14 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
-from .config import Settings
-from .engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
-from .errors import UsageError
-from .query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
-from .schema import published_from_stored
-from .snippets import MatchSpec, highlight, lead, snippet
-from .store import LiveIndex, OpenGeneration
+from ..analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
+from ..config import Settings
+from ..engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
+from ..errors import UsageError
+from ..query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
+from ..schema import published_from_stored
+from ..snippets import MatchSpec, highlight, lead, snippet
+from ..store import LiveIndex, OpenGeneration
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_RESULT_WINDOW = 10_000  # results past this are not paged to: such pages come back empty, with a notice
@@ -1195,7 +1195,7 @@ def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
              filters: SearchFilters, settings: Settings) -> str | None:
     """A corrected query from the vocabulary of the languages searched, if it finds more."""
-    from .suggest import correct_words
+    from ..suggest import correct_words
 
     searched, vocabulary = _searched_languages(corpus, parsed, filters)
     corrected = correct_words(corpus, text, vocabulary, searched)
