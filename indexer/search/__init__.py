@@ -20,7 +20,6 @@ to those languages and analyses the query only their way.
 """
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -34,15 +33,13 @@ import numpy as np
 from ..analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
 from ..config import Settings
 from ..engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
-from ..errors import UsageError
 from ..query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight, lead, snippet
 from ..store import LiveIndex, OpenGeneration
+from .results import (MAX_RESULT_WINDOW, SORTS, UNKNOWN_SOURCE, ArticleView, FacetValue, Hit, QueryError,
+                      SearchFilters, SearchResults, iso_datetime)
 
-SORTS = ("relevance", "newest", "oldest")
-MAX_RESULT_WINDOW = 10_000  # results past this are not paged to: such pages come back empty, with a notice
-UNKNOWN_SOURCE = "(no source)"  # facet value (and filter value) for articles without a source
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
 FEEDBACK_MIN_TERMS = 3
@@ -50,115 +47,6 @@ FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserin
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
 MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
-
-
-class QueryError(UsageError):
-    """A request that cannot be run as given; ``param`` names the culprit."""
-
-    code = "bad_request"
-
-    def __init__(self, message: str, param: str = "q"):
-        super().__init__(message)
-        self.param = param
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    sources: tuple[str, ...] = ()
-    date_from: date | None = None  # inclusive, UTC days
-    date_to: date | None = None  # inclusive
-    author: str | None = None
-    languages: tuple[str, ...] = ()  # ISO 639-1 codes (parse_language): only articles in these
-
-
-@dataclass
-class Hit:
-    id: str
-    title: str
-    source: str
-    published: datetime | None
-    url: str | None
-    author: str | None
-    score: float
-    title_html: str
-    snippet_html: str
-    first_seen: datetime | None = None  # when newsindex first indexed it (an update keeps it)
-    last_changed: datetime | None = None  # when its indexed content last changed
-    body: str | None = None  # the whole text, only when asked for (exports); never in to_dict()
-    language: str = "en"  # the ISO 639-1 code it was analysed in
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "title": self.title, "source": self.source,
-                "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "language": self.language, "score": self.score, "title_html": self.title_html,
-                "snippet_html": self.snippet_html,
-                "first_seen": iso_datetime(self.first_seen), "last_changed": iso_datetime(self.last_changed)}
-
-
-def iso_datetime(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, or None."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-@dataclass
-class FacetValue:
-    value: str
-    count: int
-
-
-@dataclass
-class SearchResults:
-    query: str
-    total: int
-    page: int
-    per_page: int
-    sort: str
-    took_ms: float
-    hits: list[Hit]
-    facets: dict[str, list[FacetValue]]
-    suggestion: str | None = None
-    corrected_from: str | None = None  # set when nothing matched and the suggestion was searched
-    notices: list[str] = field(default_factory=list)
-    parsed: str = ""
-    partial: bool = False  # the search ran out of time: some alternatives were not evaluated
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(min(self.total, MAX_RESULT_WINDOW) / self.per_page))
-
-    def to_dict(self) -> dict:
-        """The JSON shape shared by `newsindex search --json` and GET /api/search."""
-        return {
-            "query": self.query, "total": self.total, "page": self.page,
-            "per_page": self.per_page, "pages": self.pages, "sort": self.sort,
-            "took_ms": self.took_ms,
-            "hits": [hit.to_dict() for hit in self.hits],
-            "facets": {name: [{"value": f.value, "count": f.count} for f in values]
-                       for name, values in self.facets.items()},
-            "suggestion": self.suggestion, "corrected_from": self.corrected_from,
-            "notices": self.notices, "partial": self.partial,
-        }
-
-
-@dataclass
-class ArticleView:
-    id: str
-    title: str
-    body: str
-    source: str
-    published: datetime | None
-    url: str | None
-    author: str | None
-    topics: list[str]
-    title_html: str
-    body_html: str
-    language: str = "en"  # the ISO 639-1 code it was analysed in
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "title": self.title, "body": self.body, "source": self.source,
-                "published": iso_datetime(self.published), "url": self.url, "author": self.author,
-                "language": self.language, "topics": self.topics, "title_html": self.title_html,
-                "body_html": self.body_html}
 
 
 # --------------------------------------------------------------------------- api
