@@ -32,7 +32,7 @@ import numpy as np
 from ..analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
 from ..config import Settings
 from ..engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
-from ..query import AnyOf, Clause, Group, ParsedQuery, Phrase, Word, normalize_query, parse
+from ..query import AnyOf, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight, lead, snippet
 from ..store import LiveIndex, OpenGeneration
@@ -40,6 +40,8 @@ from .results import (MAX_RESULT_WINDOW, SORTS, UNKNOWN_SOURCE, ArticleView, Fac
                       SearchFilters, SearchResults, iso_datetime)
 from .filters import (_all_of, _check_filters, _check_paging, _date_mask, _filter_masks, parse_day,
                       parse_language)
+from .terms import (NOT_TEXT_FIELDS, _is_filter, _keeps_stopwords, _only_text, _plain, _prefix_text,
+                    _text_nodes, _word_tokens)
 
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
@@ -248,22 +250,10 @@ class _Result:
         return self.specs.get(lang) or MatchSpec()
 
 
-def _plain(text: str) -> ParsedQuery:
-    """Natural-language text as optional words, operators and punctuation ignored."""
-    words = re.findall(r"[\w'’.-]+", text)
-    return ParsedQuery(tuple(Clause(Word(w.strip(".-")), "should") for w in words if w.strip(".-")))
-
-
-NOT_TEXT_FIELDS = ("source", "published", "lang")  # fields that are not analysed text
 #: a language group holding fewer than 1/SMALL_GROUP_SHARE of the articles is evaluated on its
 #: articles alone (arrays of their size), not with masks over the whole archive
 SMALL_GROUP_SHARE = 8
 VOCABULARY_SHARE = 100  # did-you-mean: languages with at least 1/100 of the articles searched
-
-
-def _is_filter(node) -> bool:
-    """source:, published: and lang: narrow the results; they say nothing about the text."""
-    return isinstance(node, (Word, Phrase)) and node.field in NOT_TEXT_FIELDS
 
 
 def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None,
@@ -331,22 +321,6 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
     return _Result(mask, scores, list(dict.fromkeys(notices)), specs, facet_masks)
 
 
-def _only_text(parsed: ParsedQuery) -> bool:
-    """Can only an article holding one of the query's words match it? (No negation, no filter
-    field, no prefix, not a browse: then articles without any of its terms cannot match.)"""
-    def text(node) -> bool:
-        if isinstance(node, (Word, Phrase)):
-            return node.field not in NOT_TEXT_FIELDS and not (isinstance(node, Word) and node.prefix)
-        if isinstance(node, AnyOf):
-            return all(text(option) for option in node.options)
-        if isinstance(node, Group):
-            return all(c.occur != "not" and text(c.node) for c in node.clauses)
-        return False
-
-    return not parsed.browse and bool(parsed.clauses) and \
-        all(c.occur != "not" and text(c.node) for c in parsed.clauses)
-
-
 def _may_match(corpus: Corpus, parsed: ParsedQuery, lang: str, docs: np.ndarray) -> bool:
     """Does any of ``docs`` (a few, sorted) hold a term of the query analysed in ``lang``?"""
     for node in _text_nodes(parsed):
@@ -378,27 +352,6 @@ def _unknown_languages(parsed: ParsedQuery) -> list[str]:
             if normalize_language(node.text) is None]
 
 
-def _text_nodes(parsed: ParsedQuery, fields: tuple | None = None) -> list:
-    """Every word and phrase of a query that is analysed text (not source:, published:, lang:),
-    or with ``fields``, those of these fields."""
-    found = []
-
-    def visit(node):
-        if isinstance(node, (Word, Phrase)):
-            if (node.field in fields) if fields else (node.field not in NOT_TEXT_FIELDS):
-                found.append(node)
-        elif isinstance(node, AnyOf):
-            for option in node.options:
-                visit(option)
-        elif isinstance(node, Group):
-            for clause in node.clauses:
-                visit(clause.node)
-
-    for clause in parsed.clauses:
-        visit(clause.node)
-    return found
-
-
 def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[str],
                      selected: set[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """``languages`` grouped by how they analyse the query: (one of them, all of them) per analysis.
@@ -423,12 +376,6 @@ def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[st
     return [(members[0], tuple(members)) for members in groups.values()]
 
 
-def _prefix_text(text: str, lang: str) -> str:
-    """What a ``prefix*`` is compared with: the prefix folded as the language folds its terms."""
-    folded = fold(text)
-    return folded.replace("\u0131", "i") if rules(lang).dotless_i else folded
-
-
 def _language_names(codes) -> str:
     return ", ".join(LANGUAGES[code].name if code in LANGUAGES else code for code in codes)
 
@@ -446,19 +393,6 @@ def _ignored_notices(ignored: list[tuple[str, tuple[str, ...]]], groups: list[tu
             notices.append(f"ignored “{word}” in {_language_names(sorted(set(langs)))} articles: "
                            f"too common to search for")
     return notices
-
-
-def _keeps_stopwords(parsed: ParsedQuery, lang: str) -> bool:
-    """A bag of words drops the stopwords other languages index (flagged), unless every word is
-    one ("die", "Was ist das"): then they are what the user is looking for."""
-    tokens = [t for node in _text_nodes(parsed) if isinstance(node, Word) and not node.prefix
-              for t in query_terms(node.text, lang) if not t.joined]
-    return bool(tokens) and all(t.stopword for t in tokens)
-
-
-def _word_tokens(text: str, lang: str, keep_stopwords: bool):
-    tokens = query_terms(text, lang)
-    return tokens if keep_stopwords else [t for t in tokens if not t.stopword]
 
 
 class _Budget:
