@@ -29,9 +29,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..analysis import LANGUAGES, fold, normalize_language, query_terms, rules, word_analyzer
+from ..analysis import fold, normalize_language, query_terms
 from ..config import Settings
-from ..engine import TEXT_FIELDS, Corpus, count_common, intersect_sorted
+from ..engine import TEXT_FIELDS, Corpus, intersect_sorted
 from ..query import AnyOf, Group, ParsedQuery, Phrase, Word, normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight, lead, snippet
@@ -41,7 +41,9 @@ from .results import (MAX_RESULT_WINDOW, SORTS, UNKNOWN_SOURCE, ArticleView, Fac
 from .filters import (_all_of, _check_filters, _check_paging, _date_mask, _filter_masks, parse_day,
                       parse_language)
 from .terms import (NOT_TEXT_FIELDS, _is_filter, _keeps_stopwords, _only_text, _plain, _prefix_text,
-                    _text_nodes, _word_tokens)
+                    _word_tokens)
+from .languages import (VOCABULARY_SHARE, _analysis_groups, _ignored_notices, _may_match, _query_languages,
+                        _searched_languages, _unknown_languages)
 
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
@@ -253,7 +255,6 @@ class _Result:
 #: a language group holding fewer than 1/SMALL_GROUP_SHARE of the articles is evaluated on its
 #: articles alone (arrays of their size), not with masks over the whole archive
 SMALL_GROUP_SHARE = 8
-VOCABULARY_SHARE = 100  # did-you-mean: languages with at least 1/100 of the articles searched
 
 
 def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedback: bool | None,
@@ -319,80 +320,6 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
                    "language": _all_of(mask, source_mask, date_mask)}
     mask = _all_of(mask, source_mask, date_mask, language_mask)
     return _Result(mask, scores, list(dict.fromkeys(notices)), specs, facet_masks)
-
-
-def _may_match(corpus: Corpus, parsed: ParsedQuery, lang: str, docs: np.ndarray) -> bool:
-    """Does any of ``docs`` (a few, sorted) hold a term of the query analysed in ``lang``?"""
-    for node in _text_nodes(parsed):
-        for token in query_terms(node.text, lang):
-            for f in ("title", "body", "author"):
-                if count_common(corpus.postings(f, token.term).docs, docs):
-                    return True
-    return False
-
-
-def _query_languages(parsed: ParsedQuery, present: list[str]) -> list[str]:
-    """The languages a query searches: those present, narrowed by its top-level ``lang:`` clauses."""
-    allowed = set(present)
-    for clause in parsed.clauses:
-        options = clause.node.options if isinstance(clause.node, AnyOf) else (clause.node,)
-        if not all(isinstance(o, Word) and o.field == "lang" for o in options):
-            continue
-        codes = {normalize_language(o.text) for o in options}
-        if clause.occur == "must":
-            allowed &= codes
-        elif clause.occur == "not":
-            allowed -= codes
-    return [lang for lang in present if lang in allowed]
-
-
-def _unknown_languages(parsed: ParsedQuery) -> list[str]:
-    return [f"“lang:{node.text}” is not a language newsindex knows: it matches nothing; write an ISO 639-1 "
-            f"code such as lang:en, lang:de or lang:fr" for node in _text_nodes(parsed, ("lang",))
-            if normalize_language(node.text) is None]
-
-
-def _analysis_groups(parsed: ParsedQuery, author: str | None, languages: list[str],
-                     selected: set[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
-    """``languages`` grouped by how they analyse the query: (one of them, all of them) per analysis.
-
-    With ``selected`` (a language filter), those languages are never grouped with the others:
-    the others are evaluated only for the language facet's counts.
-    """
-    if len(languages) <= 1:
-        return [(lang, (lang,)) for lang in languages]
-    nodes = _text_nodes(parsed)
-    texts = [node.text for node in nodes if not (isinstance(node, Word) and node.prefix)] + ([author] if author else [])
-    prefixes = [node.text for node in nodes if isinstance(node, Word) and node.prefix]
-    groups: dict[tuple, list[str]] = {}
-    for lang in languages:
-        analyze_one, findall = word_analyzer(lang), rules(lang).word_re.findall
-        # the cached analysis of every word: equal keys, equal query_terms()
-        key = tuple(tuple(analyze_one(word) for word in findall(text)) for text in texts) \
-            + tuple(_prefix_text(text, lang) for text in prefixes)
-        if selected is not None:
-            key += (lang in selected,)
-        groups.setdefault(key, []).append(lang)
-    return [(members[0], tuple(members)) for members in groups.values()]
-
-
-def _language_names(codes) -> str:
-    return ", ".join(LANGUAGES[code].name if code in LANGUAGES else code for code in codes)
-
-
-def _ignored_notices(ignored: list[tuple[str, tuple[str, ...]]], groups: list[tuple[str, ...]]) -> list[str]:
-    """"ignored “the”: too common to search for", saying in which languages when not in all."""
-    where: dict[str, list[str]] = {}
-    for word, members in ignored:
-        where.setdefault(word, []).extend(members)
-    everywhere = {lang for members in groups for lang in members}
-    common = [w for w, langs in where.items() if set(langs) >= everywhere]
-    notices = [f"ignored {', '.join(f'“{w}”' for w in common)}: too common to search for"] if common else []
-    for word, langs in where.items():
-        if word not in common:
-            notices.append(f"ignored “{word}” in {_language_names(sorted(set(langs)))} articles: "
-                           f"too common to search for")
-    return notices
 
 
 class _Budget:
@@ -902,17 +829,6 @@ def _match_spec(parsed: ParsedQuery, lang: str = "en") -> MatchSpec:
 
 
 # ------------------------------------------------------------------ did you mean
-
-def _searched_languages(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters) -> tuple[list[str], list[str]]:
-    """The languages a search returns (its lang: clauses and language filter), and those whose
-    vocabulary did-you-mean uses: the ones holding at least 1 % of their articles (a few
-    misdetected tables of figures are no vocabulary)."""
-    counts = corpus.languages()
-    languages = _query_languages(parsed, list(counts))
-    if filters.languages:
-        languages = [lang for lang in languages if lang in filters.languages]
-    total = sum(counts[lang] for lang in languages)
-    return languages, [lang for lang in languages if counts[lang] * VOCABULARY_SHARE >= total]
 
 
 def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], languages: list[str]) -> bool:
