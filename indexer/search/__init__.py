@@ -44,11 +44,11 @@ from .terms import (NOT_TEXT_FIELDS, _is_filter, _keeps_stopwords, _only_text, _
                     _word_tokens)
 from .languages import (VOCABULARY_SHARE, _analysis_groups, _ignored_notices, _may_match, _query_languages,
                         _searched_languages, _unknown_languages)
+from .feedback import (FEEDBACK_DOCS, FEEDBACK_MIN_TERMS, FEEDBACK_ORIGINAL_WEIGHT, FEEDBACK_TERMS, _rm3,
+                       _use_feedback)
 
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_CHARS = 2
-FEEDBACK_MIN_TERMS = 3
-FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_ORIGINAL_WEIGHT = 10, 10, 0.5  # Anserini's RM3 defaults
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
 MONTH_FACET_MAX_YEARS = 3  # ... or when all matches fall within this many years
@@ -399,9 +399,9 @@ class _Evaluator:
         mask = mask & self._local(self.c.live)
         if self.lang_mask is not None and self.domain is None:
             mask &= self.lang_mask
-        use_feedback = self._use_feedback(parsed, feedback)
+        use_feedback = _use_feedback(parsed, self.bag, feedback)
         if use_feedback and mask.any() and not self.budget.expired():
-            scores = self._rm3(mask, scores)
+            scores = _rm3(self.c, self.bag, mask, scores, self._scores, self.domain)
         if author:
             mask &= self._author_mask(author)
         return mask, scores
@@ -423,16 +423,6 @@ class _Evaluator:
     def _to_local(self, docs: np.ndarray) -> np.ndarray:
         """Document numbers (of the documents evaluated) as positions in the arrays."""
         return docs if self.domain is None else np.searchsorted(self.domain, docs)
-
-    def _use_feedback(self, parsed: ParsedQuery, feedback: bool | None) -> bool:
-        """RM3 only re-weights bags of words; queries with operators mean exactly what they say."""
-        plain = all(c.occur == "should" and isinstance(c.node, Word) and not c.node.field
-                    and not c.node.prefix for c in parsed.clauses)
-        if not plain or not self.bag:
-            return False
-        if feedback is None:  # auto
-            return len(self.bag) >= FEEDBACK_MIN_TERMS
-        return feedback
 
     # -- boolean structure ------------------------------------------------------
     def _combine(self, clauses, top=False):
@@ -646,35 +636,6 @@ class _Evaluator:
         for t in query_terms(author, self.lang):  # a name: every part, stopwords too ("Anne Will")
             mask &= self._term(t.term, ("author",))[0]
         return mask
-
-    # -- pseudo-relevance feedback ----------------------------------------------
-    def _rm3(self, mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """RM3: re-weight the query with terms from the top documents, within the same matches."""
-        candidates = np.flatnonzero(mask)
-        top = candidates[np.argsort(-scores[candidates], kind="stable")[:FEEDBACK_DOCS]]
-        top_scores = scores[top].astype(np.float64)
-        if len(top) < 2 or top_scores.sum() <= 0:
-            return scores
-        doc_weights = top_scores / top_scores.sum()
-        model: Counter[str] = Counter()
-        for docnum, weight in zip((top if self.domain is None else self.domain[top]).tolist(), doc_weights):
-            tf = self.c.doc_terms(int(docnum))
-            length = sum(tf.values()) or 1
-            for term, count in tf.items():
-                model[term] += weight * count / length
-        expansion = dict(model.most_common(FEEDBACK_TERMS))
-        exp_total = sum(expansion.values()) or 1.0
-        q_total = sum(self.bag.values())
-        weights: Counter[str] = Counter()
-        for term, count in self.bag.items():
-            weights[term] += FEEDBACK_ORIGINAL_WEIGHT * count / q_total
-        for term, value in expansion.items():
-            weights[term] += (1 - FEEDBACK_ORIGINAL_WEIGHT) * value / exp_total
-        new_scores = np.zeros(self.n, dtype=np.float32)
-        for term, weight in weights.items():
-            docs, s = self._scores(term, weight=weight)
-            new_scores[docs] += s
-        return np.where(mask, new_scores, 0).astype(np.float32)
 
 
 # ------------------------------------------------------------------ results
