@@ -43,6 +43,7 @@ from .languages import VOCABULARY_SHARE, _searched_languages
 from .feedback import FEEDBACK_DOCS, FEEDBACK_MIN_TERMS, FEEDBACK_ORIGINAL_WEIGHT, FEEDBACK_TERMS
 from .evaluator import MAX_PREFIX_TERMS, MIN_PREFIX_CHARS, _Budget
 from .evaluate import SMALL_GROUP_SHARE, _Result, _evaluate
+from .ranking import SAMPLE_FOR_THRESHOLD, _newest_first_seen, _ranked
 
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 MONTH_FACET_MAX_DAYS = 3 * 366  # months are counted for a date range up to this long
@@ -233,56 +234,6 @@ def warm(index: LiveIndex, settings: Settings | None = None) -> None:
 
 def _corpus(gen: OpenGeneration) -> Corpus:
     return gen.corpus
-
-
-def _ranked(corpus: Corpus, result: _Result, sort: str, limit: int, offset: int = 0) -> list[int]:
-    """Document numbers of one page of results in order.
-
-    Relevance: score, then newest, then article id; newest/oldest: date (undated last),
-    then score, then article id. The article id makes the order independent of how
-    the index was built (parallel or not, merged or not).
-    """
-    docs = np.flatnonzero(result.mask)
-    if len(docs) == 0:
-        return []
-    want = offset + limit
-    if sort == "relevance":
-        primary = result.scores[docs]
-    else:
-        ts = corpus.timestamps[docs]
-        primary = np.where(np.isnan(ts), -np.inf, ts if sort == "newest" else -ts)
-    docs = _best(docs, primary, want)
-    ts = corpus.timestamps[docs]
-    undated = np.isnan(ts)
-    newest = -np.where(undated, -np.inf, ts)
-    if sort == "relevance":
-        keys = (corpus.id_rank[docs], newest, -result.scores[docs])
-    else:
-        date_key = np.where(undated, 0, -newest if sort == "oldest" else newest)
-        keys = (corpus.id_rank[docs], -result.scores[docs], date_key, undated)
-    return docs[np.lexsort(keys)][offset:want].tolist()
-
-
-SAMPLE_FOR_THRESHOLD = 4096
-
-
-def _best(docs: np.ndarray, key: np.ndarray, want: int) -> np.ndarray:
-    """The documents whose ``key`` is at least the ``want``-th largest (ties kept).
-
-    A full partition of a million scores costs ~10 ms; a threshold estimated on
-    a sample keeps it to one comparison pass, with the exact partition as fallback.
-    """
-    if len(docs) <= max(4 * want, SAMPLE_FOR_THRESHOLD):
-        return docs
-    step = max(1, len(docs) // SAMPLE_FOR_THRESHOLD)
-    sample = np.sort(key[::step])[::-1]
-    expected = want * len(sample) / len(docs)
-    threshold = sample[min(len(sample) - 1, int(expected * 2) + 8)]
-    keep = key >= threshold
-    if np.count_nonzero(keep) < want:
-        threshold = np.partition(key, len(key) - want)[len(key) - want]
-        keep = key >= threshold
-    return docs[keep]
 
 
 def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[Hit]:
@@ -495,14 +446,3 @@ def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
     return Matches(query=text, total=total, docnums=docnums.astype(np.int64, copy=False),
                    notices=list(parsed.notices) + result.notices, generation=gen.name,
                    built=gen.meta.get("built"), _gen=gen, _corpus=corpus, _result=result)
-
-
-def _newest_first_seen(gen: OpenGeneration, corpus: Corpus, docs: np.ndarray, want: int) -> np.ndarray:
-    """Newest first by when newsindex first indexed them, then newest published, then article id."""
-    if not want:
-        return docs[:0]
-    seen = np.nan_to_num(corpus.first_seen[docs], nan=-np.inf)
-    docs = _best(docs, seen, want)
-    keys = -np.nan_to_num(corpus.first_seen[docs], nan=-np.inf)
-    published = np.nan_to_num(corpus.timestamps[docs], nan=-np.inf)
-    return docs[np.lexsort((corpus.id_rank[docs], -published, keys))][:want]
