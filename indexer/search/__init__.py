@@ -31,20 +31,21 @@ import numpy as np
 from ..analysis import query_terms
 from ..config import Settings
 from ..engine import Corpus
-from ..query import AnyOf, Group, ParsedQuery, Phrase, Word, normalize_query, parse
+from ..query import ParsedQuery, Word, normalize_query, parse
 from ..schema import published_from_stored
-from ..snippets import MatchSpec, highlight, lead, snippet
+from ..snippets import MatchSpec, highlight
 from ..store import LiveIndex, OpenGeneration
 from .results import (MAX_RESULT_WINDOW, SORTS, UNKNOWN_SOURCE, ArticleView, FacetValue, Hit, QueryError,
                       SearchFilters, SearchResults, iso_datetime)
 from .filters import _check_filters, _check_paging, parse_day, parse_language
-from .terms import NOT_TEXT_FIELDS, _keeps_stopwords, _plain, _word_tokens
+from .terms import NOT_TEXT_FIELDS, _plain
 from .languages import VOCABULARY_SHARE, _searched_languages
 from .feedback import FEEDBACK_DOCS, FEEDBACK_MIN_TERMS, FEEDBACK_ORIGINAL_WEIGHT, FEEDBACK_TERMS
 from .evaluator import MAX_PREFIX_TERMS, MIN_PREFIX_CHARS, _Budget
 from .evaluate import SMALL_GROUP_SHARE, _Result, _evaluate
 from .ranking import SAMPLE_FOR_THRESHOLD, _newest_first_seen, _ranked
 from .facets import MONTH_FACET_MAX_DAYS, MONTH_FACET_MAX_YEARS, _facets
+from .hits import _hit, _match_spec, _page_of_hits
 
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
 
@@ -233,59 +234,6 @@ def warm(index: LiveIndex, settings: Settings | None = None) -> None:
 
 def _corpus(gen: OpenGeneration) -> Corpus:
     return gen.corpus
-
-
-def _page_of_hits(gen, corpus, result, page, per_page, sort, snippets) -> list[Hit]:
-    offset = (page - 1) * per_page
-    limit = min(per_page, MAX_RESULT_WINDOW - offset)  # nothing past the result window
-    if limit <= 0:
-        return []
-    return [_hit(gen, corpus, d, result, snippets)
-            for d in _ranked(corpus, result, sort, limit, offset)]
-
-
-def _hit(gen: OpenGeneration, corpus: Corpus, docnum: int, result: _Result, snippets: bool,
-         body: bool = False) -> Hit:
-    fields = corpus.stored_fields(docnum)
-    title, body_text = fields.get("title") or "", fields.get("body") or ""
-    lang = corpus.language_of(docnum)
-    spec = result.spec(lang)  # the query as analysed in the article's language
-    return Hit(id=fields["id"], title=title, source=fields.get("source") or "",
-               published=published_from_stored(fields.get("published")), url=fields.get("url"),
-               author=fields.get("author_name"), score=round(float(result.scores[docnum]), 4),
-               title_html=highlight(title, spec, lang) if snippets else highlight(title, MatchSpec(), lang),
-               snippet_html=snippet(body_text, spec, lang=lang) if snippets else lead(body_text, lang=lang),
-               first_seen=published_from_stored(fields.get("first_seen")),
-               last_changed=published_from_stored(fields.get("last_changed")),
-               body=body_text if body else None, language=lang)
-
-
-def _match_spec(parsed: ParsedQuery, lang: str = "en") -> MatchSpec:
-    """What a query highlights in an article in ``lang``, without running it (for the article page)."""
-    terms: set[str] = set()
-    phrases: list[tuple[tuple[str, int], ...]] = []
-    keep_stopwords = _keeps_stopwords(parsed, lang)
-
-    def visit(node):
-        if isinstance(node, Word) and node.field not in NOT_TEXT_FIELDS and not node.prefix:
-            terms.update(t.term for t in _word_tokens(node.text, lang, keep_stopwords))
-        elif isinstance(node, Phrase) and node.field not in NOT_TEXT_FIELDS:
-            tokens = [t for t in query_terms(node.text, lang) if not t.joined]
-            if len(tokens) > 1:
-                phrases.append(tuple((t.term, t.pos - tokens[0].pos) for t in tokens))
-            terms.update(t.term for t in tokens if len(tokens) == 1)
-        elif isinstance(node, AnyOf):
-            for o in node.options:
-                visit(o)
-        elif isinstance(node, Group):
-            for c in node.clauses:
-                if c.occur != "not":
-                    visit(c.node)
-
-    for clause in parsed.clauses:
-        if clause.occur != "not":
-            visit(clause.node)
-    return MatchSpec(frozenset(terms), tuple(phrases))
 
 
 # ------------------------------------------------------------------ did you mean
