@@ -28,10 +28,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..analysis import query_terms
 from ..config import Settings
 from ..engine import Corpus
-from ..query import ParsedQuery, Word, normalize_query, parse
+from ..query import normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight
 from ..store import LiveIndex, OpenGeneration
@@ -46,8 +45,7 @@ from .evaluate import SMALL_GROUP_SHARE, _Result, _evaluate
 from .ranking import SAMPLE_FOR_THRESHOLD, _newest_first_seen, _ranked
 from .facets import MONTH_FACET_MAX_DAYS, MONTH_FACET_MAX_YEARS, _facets
 from .hits import _hit, _match_spec, _page_of_hits
-
-SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
+from .didyoumean import SUGGEST_BELOW, _has_unknown_word, _suggest
 
 
 # --------------------------------------------------------------------------- api
@@ -234,36 +232,6 @@ def warm(index: LiveIndex, settings: Settings | None = None) -> None:
 
 def _corpus(gen: OpenGeneration) -> Corpus:
     return gen.corpus
-
-
-# ------------------------------------------------------------------ did you mean
-
-
-def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], languages: list[str]) -> bool:
-    """A word no article contains ("goverment spending") is worth a suggestion however many hits:
-    unknown however each of ``languages`` analyses it, in the articles of the languages searched."""
-    mask = corpus.language_mask(searched)
-    for clause in parsed.clauses:
-        node = clause.node
-        if clause.occur != "not" and isinstance(node, Word) and not node.field and not node.prefix:
-            analyses = {tuple(t.term for t in query_terms(node.text, lang) if t.term.isalpha()) for lang in languages}
-            if analyses and all(terms and any(corpus.doc_frequency(term, mask) == 0 for term in terms)
-                                for terms in analyses):
-                return True
-    return False
-
-
-def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
-             filters: SearchFilters, settings: Settings) -> str | None:
-    """A corrected query from the vocabulary of the languages searched, if it finds more."""
-    from ..suggest import correct_words
-
-    searched, vocabulary = _searched_languages(corpus, parsed, filters)
-    corrected = correct_words(corpus, text, vocabulary, searched)
-    if not corrected or corrected == text:
-        return None
-    better = _evaluate(corpus, parse(corrected), filters, False, _Budget(settings), facets=False)
-    return corrected if better.total >= max(total, 1) else None
 
 
 # ------------------------------------------------------- every match, in order (feeds, exports, trends)
