@@ -2,7 +2,8 @@
 
 Each entry point checks its arguments, evaluates the query
 (:mod:`~indexer.search.evaluate`), and assembles what it returns from ranking,
-facets, hits and did-you-mean; the helpers live in their own modules.
+facets, hits and did-you-mean. Only the entry points live here, so what the
+package promises its callers reads in one file; the machinery is in the others.
 """
 from __future__ import annotations
 

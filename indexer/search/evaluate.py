@@ -1,7 +1,7 @@
 """A query over the whole archive: evaluated per language group, combined, filtered.
 
-:func:`_evaluate` is what every entry point runs (search, matches, batch_search,
-did-you-mean): one :class:`~indexer.search.evaluator._Evaluator` per analysis
+:func:`_evaluate` is what every entry point that runs a query calls (search, matches,
+batch_search, did-you-mean): one :class:`~indexer.search.evaluator._Evaluator` per analysis
 of the query, their matches and scores gathered into archive-wide arrays, then
 the filters applied, keeping per facet the matches its own filter would hide
 (the facets are disjunctive). :class:`_Result` is what ranking, facets and hits read.

@@ -1,9 +1,9 @@
 """RM3 pseudo-relevance feedback: the top documents' terms re-weight a plain-word query.
 
 Off by default (``settings.feedback``): on held-out test collections it helped
-one in six queries. It only re-scores the matches the query already has, and
-only for bags of words (:func:`_use_feedback`); the evaluator calls it once
-per language evaluated.
+one in six. It only re-scores the matches the query already has, and only for
+bags of words (:func:`_use_feedback`); each language group's evaluator applies
+it to its own matches. Apart from the evaluator: it changes scores, never matches.
 """
 from __future__ import annotations
 

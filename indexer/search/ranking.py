@@ -1,7 +1,8 @@
 """Ranking: one page of a result set in order, without sorting every match.
 
-The order is total (ties broken by date, then article id), so it does not depend
-on how the index was built; :func:`_best` keeps the top-k cheap for a million matches.
+The order is total (the article id breaks the last ties), so it does not depend on
+how the index was built; :func:`_best` keeps the top-k cheap for a million matches.
+Apart from evaluation: the same ordering serves search pages, matches() and related().
 """
 from __future__ import annotations
 
