@@ -79,6 +79,13 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufe
 _JUNK_RE = re.compile(r"[:*~^{}\[\]\\!?<>=&|;/]+|(?<!\d),+|,+(?!\d)")
 
 
+# Lucene's fuzzy / proximity (~2) and boost (^3) suffixes, on a word or after a phrase
+_SUFFIX_RE = re.compile(r"(?<=[^\s~^])([~^])(\d+(?:\.\d+)?)?$")
+_LONE_SUFFIX_RE = re.compile(r"^[~^]\d*(?:\.\d+)?$")
+_SUFFIX_MEANING = {"~": "fuzzy and proximity searches are not supported", "^": "boosts are not supported"}
+_FIELD_NAME_RE = re.compile(r"^[^\W\d_]+$")
+
+
 def strip_controls(text: str, replacement: str = "") -> str:
     """Text as typed, without the control, bidi-override and zero-width characters no page
     or message should echo (a NUL from ``?q=%00``); a query replaces them with spaces, as
@@ -180,6 +187,13 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if occur == "should" and _only_fields(node):
             occur = "must"  # (lang:de OR lang:fr): field filters, required as a lone one is
         return occur, node, j + 1
+    if _LONE_SUFFIX_RE.match(token):  # "hot phase"~3: the suffix came apart from its phrase
+        notices.append(f"ignored “{token}”: {_SUFFIX_MEANING[token[0]]}")
+        return occur, None, i + 1
+    suffix = _SUFFIX_RE.search(token) if not token.startswith('"') else None
+    if suffix:
+        notices.append(f"ignored “{suffix.group(0)}” in “{token}”: {_SUFFIX_MEANING[suffix.group(1)]}")
+        token = token[:suffix.start()]
     if token.startswith('"'):
         node = _phrase(token, None)
         if node is not None and occur == "should":
@@ -197,7 +211,26 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if node is None:
             return occur, None, i + 1
         return ("must" if occur == "should" else occur), node, i + 1
-    return occur, _word(token, None), i + 1
+    if sep and value and _FIELD_NAME_RE.match(name):
+        notices.append(f"“{name}:” is not a field ({', '.join(sorted(set(FIELDS.values())))}): "
+                       f"searched “{value}” in the text")
+        token = value
+    return occur, _split_word(token, notices), i + 1
+
+
+def _split_word(token: str, notices: list[str]) -> Node | None:
+    """A word as typed. Stray characters inside it (``cocoa/oil``) part it into words searched
+    side by side, as if typed with a space; digits stay together (``10:30``, ``24/7``)."""
+    stem = token.rstrip("*")
+    parts = _JUNK_RE.sub(" ", stem).split()
+    if len(parts) < 2 or all(part.isdigit() for part in parts):
+        return _word(token, None)
+    junk = "".join(dict.fromkeys(ch for ch in stem if _JUNK_RE.match(ch)))
+    notices.append(f"ignored “{junk}” in “{token}”: searched {' '.join(parts)} as separate words")
+    if stem != token:
+        parts[-1] += "*"  # cocoa/oil* : the prefix is the last word's
+    words = [_word(part, None) for part in parts]
+    return Group(tuple(Clause(w, "should") for w in words if w is not None))
 
 
 def _phrase(token: str, fieldname: str | None) -> Node | None:

@@ -85,6 +85,22 @@ def test_operators_fields_and_prefix(index):
     assert search(index, "wheat AND harvest").hits[0].id == "hostile"
 
 
+def test_stray_operators_inside_words_are_dropped_with_a_note(index):
+    """Lucene habits (fuzzy ~2, boost ^3, unknown fields) and a slash between words: the words are
+    still searched, as words, and the results say what was dropped (never a silent empty page)."""
+    def same(query: str, as_typed: str) -> str:
+        got, plain = search(index, query, per_page=100), search(index, as_typed, per_page=100)
+        assert plain.total > 0 and ids(got) == ids(plain), query
+        assert got.notices, query
+        return " ".join(got.notices)
+
+    assert "fuzzy and proximity searches are not supported" in same("cocoa~2", "cocoa")
+    assert "boosts are not supported" in same("cocoa^3 oil", "cocoa oil")
+    assert "“headline:” is not a field" in same("headline:cocoa", "cocoa")
+    assert "searched cocoa oil as separate words" in same("cocoa/oil", "cocoa oil")
+    assert "not supported" in same('"hot phase"~3', '"hot phase"')
+
+
 @pytest.mark.parametrize("query", [
     '"unbalanced', "((((", ")))", "OR", "AND OR NOT", "- - -", ":", "*", "~", "^", "title:", "source:",
     "a:b:c", '"', '""', "🙂🙂", "Москва", "東京", "\x00\x1f\x7f", "x" * 2000, "a b " * 500,
