@@ -58,6 +58,10 @@ def cli() -> None:
     newsindex stats                  what the index holds
     newsindex generations            the generations kept for rollback
     newsindex rollback [GEN]         serve an earlier generation again
+    newsindex export "query"         every match as CSV or JSON Lines
+    newsindex trends "q1" "q2"       matches per year, month, week or day
+    newsindex optimize               merge the index into one segment
+    newsindex publish DEST           copy the live index to a read replica
     """
 
 
@@ -292,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted; the live index is untouched", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug: still one line, with a way to see more
-        if os.environ.get("NEWSINDEX_DEBUG"):
+        if config.debug_enabled():
             raise
         click.echo(f"internal error: {type(exc).__name__}: {exc} "
                    f"(set NEWSINDEX_DEBUG=1 for a traceback, and please report it)", err=True)

@@ -131,6 +131,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("base_url", "", "The site's public address (https://news.example.org/), used for the "
                             "links and ids in Atom feeds; empty: the address each request came to "
                             "(`newsindex search --format atom`: http://HOST:PORT/)."),
+    Setting("debug", 0, "1: an unexpected error (a bug) ends in its Python traceback, for a bug report, "
+                        "instead of one line.", int, minimum=0, maximum=1),
 ]}
 
 
@@ -159,6 +161,7 @@ class Settings:
     cache_size: int
     export_limit: int
     base_url: str
+    debug: int
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None,
@@ -211,6 +214,13 @@ class Settings:
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``NEWSINDEX_DEBUG`` asks for tracebacks: read on its own, as the last resort of
+    error reporting must work even when another setting is what is broken."""
+    raw = (os.environ if environ is None else environ).get(SETTINGS["debug"].env, "").strip()
+    return raw not in ("", "0")
 
 
 if [f.name for f in fields(Settings)] != list(SETTINGS):  # pragma: no cover - a declaration slip
