@@ -57,7 +57,8 @@ def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None,
         languages = list(corpus.languages()) or ["en"]
     if not languages:
         return None
-    mask = corpus.language_mask(searched if searched is not None else languages)
+    searched = searched if searched is not None else languages
+    mask = corpus.language_mask(searched)
     changed = False
     out = []
     cursor = 0
@@ -65,7 +66,7 @@ def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None,
         word = m.group()
         out.append(text[cursor:m.start()])
         cursor = m.end()
-        fixed = _correct(corpus, word, languages, mask) if _correctable(text, m, word) else None
+        fixed = _correct(corpus, word, languages, mask, searched) if _correctable(text, m, word) else None
         if fixed and fixed != fold(word):
             changed = True
             out.append(fixed)
@@ -84,11 +85,19 @@ def _correctable(text: str, m: re.Match, word: str) -> bool:
     return after != ":"  # a field name, not a word
 
 
-def _correct(corpus: Corpus, word: str, languages: list[str], mask) -> str | None:
+def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: list[str] | None = None
+             ) -> str | None:
     """The closest common spelling of ``word`` as any language searched analyses it, or None.
 
     Frequencies are counted in the articles of the languages searched.
     """
+    holding = _languages_holding(corpus, word, searched or languages)
+    if holding:  # a real word of some articles: correct it only the way their languages read it
+        languages = [lang for lang in languages if lang in holding]
+        if not languages:
+            return None  # a word of a language too small to have a vocabulary of its own
+        own = corpus.language_mask(languages)
+        mask = own if mask is None else (mask if own is None else own & mask)
     by_term: dict[str, list[str]] = {}  # the word's term -> the languages analysing it so
     for lang in languages:
         emissions = analyze_word(word, lang).emissions
@@ -118,6 +127,25 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask) -> str | Non
     if best is None:
         return None
     return _surface(corpus, best[2], word, best_langs if mask is not None else None)
+
+
+def _languages_holding(corpus: Corpus, word: str, searched: list[str]) -> set[str]:
+    """The languages searched whose articles hold ``word`` as that language analyses it.
+
+    A rare word some articles do hold (German "Haus", French "homme" in a mostly English
+    archive) is only corrected towards words common in *those* articles' languages:
+    otherwise every word of a small language would be "corrected" into a look-alike of
+    the large one ("House", "home").
+    """
+    present = corpus.languages()
+    holding = set()
+    for lang in searched:
+        if lang not in present:
+            continue
+        emissions = analyze_word(word, lang).emissions
+        if len(emissions) == 1 and corpus.doc_frequency(emissions[0].term, corpus.language_mask([lang])) > 0:
+            holding.add(lang)
+    return holding
 
 
 def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:

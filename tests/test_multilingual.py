@@ -163,6 +163,8 @@ def test_prefixes_and_did_you_mean_per_language(index):
     assert set(ids(corrected)) == {"sample-de", "de-strike"}
     english = search(index, "negotations")
     assert english.suggestion == "negotiations"  # from the English articles' vocabulary
+    # a word of a small language's articles is not "corrected" into an English look-alike
+    assert search(index, "homme").suggestion is None and ids(search(index, "homme")) == ["fr-stated"]
     # restricted to German, a German word is not "corrected" into an English one
     assert search(index, "negotations", filters=SearchFilters(languages=("de",))).suggestion is None
 
