@@ -172,6 +172,10 @@ def test_facets_count_the_whole_result_set(index):
     assert filtered.total == 1
     sources = {f.value for f in filtered.facets["source"]}
     assert {"Evil Times", "Reuters"} <= sources  # other sources stay selectable
+    # typed by hand: without case or extra spaces; a source no article has says so
+    assert ids(search(index, "wheat", filters=SearchFilters(sources=("evil  TIMES",)))) == ids(filtered)
+    nowhere = search(index, "wheat", filters=SearchFilters(sources=("Nowhere Gazette",)))
+    assert nowhere.total == 0 and "no article has the source “Nowhere Gazette”" in " ".join(nowhere.notices)
 
 
 def test_date_filters_month_facet_and_sorting(index):

@@ -98,7 +98,7 @@ def _evaluate(corpus: Corpus, parsed: ParsedQuery, filters: SearchFilters, feedb
     if mask is None:  # every group skipped: none of their articles holds a word of the query
         mask, scores = np.zeros(corpus.size, dtype=bool), np.zeros(corpus.size, dtype=np.float32)
     notices = _ignored_notices(ignored, shown_groups) + notices + _unknown_languages(parsed)
-    source_mask, date_mask = _filter_masks(corpus, filters)
+    source_mask, date_mask = _filter_masks(corpus, filters, notices)
     language_mask = corpus.language_mask(selected) if filters.languages else None
     facet_masks = {"source": _all_of(mask, date_mask, language_mask),
                    "year": _all_of(mask, source_mask, language_mask),

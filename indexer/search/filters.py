@@ -70,13 +70,25 @@ def parse_language(value: str, param: str) -> str:
     return code
 
 
-def _filter_masks(corpus: Corpus, filters: SearchFilters):
-    """(source mask, date mask), None where the filter is not set."""
+def _source_key(name: str) -> str:
+    """Sources compare without case and runs of spaces: ``le monde`` is ``Le  Monde``."""
+    return " ".join(name.casefold().split())
+
+
+def _filter_masks(corpus: Corpus, filters: SearchFilters, notices: list[str] | None = None):
+    """(source mask, date mask), None where the filter is not set; a source named in the
+    filter that no article has gets a notice (it would otherwise just empty the results)."""
     source_mask = date_mask = None
     if filters.sources:
-        wanted = {"" if name == UNKNOWN_SOURCE else name for name in filters.sources}
-        codes = [i for i, name in enumerate(corpus.source_names) if name in wanted]
+        wanted = {"" if name == UNKNOWN_SOURCE else _source_key(name) for name in filters.sources}
+        keys = [_source_key(name) for name in corpus.source_names]
+        codes = [i for i, key in enumerate(keys) if key in wanted]
         source_mask = np.isin(corpus.source_codes, codes)
+        unknown = [name for name in filters.sources
+                   if name != UNKNOWN_SOURCE and _source_key(name) not in set(keys)]
+        if unknown and notices is not None:
+            notices.append(f"no article has the source {', '.join(f'“{name}”' for name in unknown)}; "
+                           f"the sources facet lists those the archive has")
     if filters.date_from or filters.date_to:
         date_mask = _date_mask(corpus, filters.date_from, filters.date_to)
     return source_mask, date_mask
