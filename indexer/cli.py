@@ -447,8 +447,8 @@ def serve(index, host, port, web_workers):
 @click.option("--format", "out_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="CSV for spreadsheets (RFC 4180), JSON Lines for programs.")
 @click.option("--fields", metavar="A,B,…", help="Columns, comma-separated, in this order. Default: the fields "
-              "of a search hit (id,title,source,published,first_seen,last_changed,url,author,score,title_html,"
-              "snippet_html); also snippet (plain text) and body.")
+              "of a search hit (id,title,source,published,first_seen,last_changed,url,author,language,score,"
+              "title_html,snippet_html); also snippet (plain text) and body.")
 @click.option("--with-body", is_flag=True, help="Add the whole text (body) as the last field.")
 @click.option("--bom", is_flag=True, help="Start a CSV file with a UTF-8 byte-order mark (for Excel).")
 @click.option("--no-formula-guard", is_flag=True,

@@ -202,6 +202,7 @@ def test_paging_is_exact_and_bounded(index):
         assert exc.value.param == param
     beyond = search(index, "zelenskyy", page=50)
     assert beyond.total == 1 and beyond.hits == []
+    assert beyond.notices == ["page 50 is beyond the last page of these results (1 of 10 per page)"]
     past_the_window = search(index, "said", page=1001, per_page=10)  # served, as any page past the end
     assert past_the_window.total == first.total and past_the_window.hits == []
 

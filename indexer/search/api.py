@@ -124,6 +124,10 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
         notices.append(f"only the first {MAX_RESULT_WINDOW:,} results can be paged through (page {page} × "
                        f"{per_page} per page goes beyond them); narrow the search with more words, a "
                        f"source or a date range")
+    elif not hits and result.total and page > 1:
+        last = -(-min(result.total, MAX_RESULT_WINDOW) // per_page)
+        notices.append(f"page {page:,} is beyond the last page of these results ({last:,} of {per_page} "
+                       f"per page)")
     facets = _facets(corpus, result, filters)
     return SearchResults(query=text, total=result.total, page=page, per_page=per_page, sort=sort,
                          took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
