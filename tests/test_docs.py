@@ -33,3 +33,19 @@ def test_every_setting_is_in_the_readme_with_its_default():
             assert shown.startswith("(empty")
         else:
             assert shown.strip("`") == str(setting.default), name
+
+
+def test_the_readme_names_every_field_of_a_search_response(tmp_path):
+    """The endpoint table's /api/search row against a real response of the sample index."""
+    from indexer.ingest import reindex
+    from tests.conftest import SAMPLE
+    from webapp import create_app
+
+    row = next(line for line in README.read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `GET /api/search?"))
+    named = set(re.findall(r'"(\w+)"', row.split("|")[2]))
+    reindex(tmp_path / "index", [SAMPLE])
+    client = create_app({"TESTING": True, "INDEX": str(tmp_path / "index")}).test_client()
+    response = client.get("/api/search?q=cocoa").get_json()
+    real = set(response) | set(response["hits"][0]) | set(response["facets"]) | {"value", "count"}
+    assert named == real
