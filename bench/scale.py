@@ -136,9 +136,19 @@ def free_port() -> int:
 
 
 def memory(pid: int) -> dict:
+    """A worker's memory in MB, from ``/proc/PID/smaps_rollup``.
+
+    ``private`` is what the kernel counts as only this process's: its anonymous memory
+    (heap, numpy arrays, Python objects: ``anonymous``) plus the pages of the memory-mapped
+    index that no other process has touched yet (``private_file``: page cache, shared as
+    soon as another worker reads them, and dropped under memory pressure). ``anonymous``
+    is what one more worker costs.
+    """
     fields = dict(line.split(":") for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
     kb = {k: int(v.split()[0]) for k, v in fields.items()}
     return {"rss": round(kb["Rss"] / 1024), "private": round((kb["Private_Clean"] + kb["Private_Dirty"]) / 1024),
+            "anonymous": round(kb["Anonymous"] / 1024),
+            "private_file": round(max(0, kb["Private_Clean"] + kb["Private_Dirty"] - kb["Anonymous"]) / 1024),
             "shared": round((kb["Shared_Clean"] + kb["Shared_Dirty"]) / 1024)}
 
 
