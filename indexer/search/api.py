@@ -107,7 +107,7 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
     result = _evaluate(corpus, parsed, filters, feedback, budget)
     notices = list(parsed.notices) + result.notices
     if budget.partial:
-        notices.append(f"the search took longer than {settings.query_timeout_ms / 1000:g} s and "
+        notices.append(f"the search reached its time limit ({settings.query_timeout_ms / 1000:g} s) and "
                        f"stopped early: these results are partial; narrow the query")
     suggestion = corrected_from = None
     if suggest and text and not budget.partial and \
