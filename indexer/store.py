@@ -31,6 +31,7 @@ import fcntl
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -58,9 +59,27 @@ LOCK_FILE = "reindex.lock"
 META_FILE = "newsindex.json"
 MANIFEST_FILE = "manifest.json"
 GEN_RE = re.compile(r"^gen-(\d{6,})$")
-REBUILD_HINT = "run `newsindex reindex --full SOURCE` to rebuild it"
-RECOVER_HINT = ("run `newsindex rollback` to serve the newest complete generation again "
-                "(or `newsindex reindex SOURCE`, which repairs it too)")
+REBUILD_HINT = "run `newsindex reindex --full{index} SOURCE` to rebuild it"
+RECOVER_HINT = ("run `newsindex rollback{index}` to serve the newest complete generation again "
+                "(or `newsindex reindex{index} SOURCE`, which repairs it too)")
+
+
+def rebuild_hint(root: Path) -> str:
+    return REBUILD_HINT.format(index=index_option(root))
+
+
+def recover_hint(root: Path) -> str:
+    return RECOVER_HINT.format(index=index_option(root))
+
+
+def index_option(root: Path) -> str:
+    """`` --index ROOT`` for the commands a message suggests (shell-quoted), or nothing for the
+    default location, so the command can be copied as it is."""
+    from .config import SETTINGS
+
+    if os.path.abspath(root) == os.path.abspath(SETTINGS["index"].default):
+        return ""
+    return " --index " + shlex.quote(str(root))
 DEFAULT_KEEP_GENERATIONS = 3  # the keep_generations setting's default (indexer.config)
 
 
@@ -167,11 +186,11 @@ class IndexStore:
             return None
         except UnicodeDecodeError:
             raise IndexUnreadable(f"{self.pointer} is damaged (it is not a generation's name); "
-                                  f"{RECOVER_HINT}") from None
+                                  f"{recover_hint(self.root)}") from None
         except OSError as exc:
-            raise IndexUnreadable(f"cannot read {self.pointer}: {exc}; {RECOVER_HINT}") from None
+            raise IndexUnreadable(f"cannot read {self.pointer}: {exc}; {recover_hint(self.root)}") from None
         if not GEN_RE.match(name):
-            raise IndexUnreadable(f"{self.pointer} is damaged (it names {name[:40]!r}); {RECOVER_HINT}")
+            raise IndexUnreadable(f"{self.pointer} is damaged (it names {name[:40]!r}); {recover_hint(self.root)}")
         return name
 
     def generations(self) -> list[str]:
@@ -186,16 +205,16 @@ class IndexStore:
             return json.loads((self.root / name / META_FILE).read_text("utf-8"))
         except FileNotFoundError:
             raise IndexUnreadable(f"index generation {self.root / name} is missing its {META_FILE}; "
-                                  f"{REBUILD_HINT}") from None
+                                  f"{rebuild_hint(self.root)}") from None
         except (OSError, ValueError) as exc:
-            raise IndexUnreadable(f"cannot read {self.root / name / META_FILE} ({exc}); {REBUILD_HINT}") from None
+            raise IndexUnreadable(f"cannot read {self.root / name / META_FILE} ({exc}); {rebuild_hint(self.root)}") from None
 
     def read_manifest(self, name: str) -> Manifest:
         try:
             return Manifest.from_json(json.loads((self.root / name / MANIFEST_FILE).read_text("utf-8")))
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise IndexUnreadable(f"cannot read {self.root / name / MANIFEST_FILE} ({exc}); "
-                                  f"{REBUILD_HINT}") from None
+                                  f"{rebuild_hint(self.root)}") from None
 
     def check_versions(self, meta: dict) -> None:
         wanted = versions()
@@ -204,7 +223,7 @@ class IndexStore:
             raise IndexVersionMismatch(
                 f"the index at {self.root} was built by another version of newsindex "
                 f"(schema {found['schema_version']}, analyzer {found['analyzer_version']}; this version "
-                f"uses schema {wanted['schema_version']}, analyzer {wanted['analyzer_version']}); {REBUILD_HINT}")
+                f"uses schema {wanted['schema_version']}, analyzer {wanted['analyzer_version']}); {rebuild_hint(self.root)}")
 
     def read_toc(self, name: str):
         """(schema, segments) of one generation, as stock Whoosh reads its TOC."""
@@ -214,10 +233,10 @@ class IndexStore:
             raise
         except (AttributeError, ImportError, ModuleNotFoundError) as exc:
             raise IndexVersionMismatch(f"the index at {self.root} was built by another version of "
-                                       f"newsindex ({exc}); {REBUILD_HINT}") from None
+                                       f"newsindex ({exc}); {rebuild_hint(self.root)}") from None
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexUnreadable(f"the index at {self.root / name} is damaged "
-                                  f"({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
+                                  f"({type(exc).__name__}: {exc}); {rebuild_hint(self.root)}") from None
         return schema, segments
 
     def open_generation(self, name: str, meta: dict) -> "OpenGeneration":
@@ -241,7 +260,7 @@ class IndexStore:
             for data in datas:
                 data.close()
             raise IndexUnreadable(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
-                                  f"{REBUILD_HINT}") from None
+                                  f"{rebuild_hint(self.root)}") from None
         return OpenGeneration(name, path, meta, schema, segments, Corpus(path, segments, datas, columns))
 
     def open_current(self, attempts: int = 5) -> "OpenGeneration":
@@ -256,15 +275,15 @@ class IndexStore:
             if name is None:
                 if not self.root.exists():
                     raise IndexNotFound(f"no index at {self.root}; create it with "
-                                        f"`newsindex reindex SOURCE` (see --help)")
+                                        f"`newsindex reindex{index_option(self.root)} SOURCE` (see --help)")
                 if self.generations():
                     raise IndexUnreadable(f"{self.pointer} is missing, so no generation of the index is "
-                                          f"live; {RECOVER_HINT}")
+                                          f"live; {recover_hint(self.root)}")
                 raise IndexNotFound(f"no index has been built in {self.root} yet; "
                                     f"run `newsindex reindex SOURCE` first")
             if not (self.root / name).is_dir() and self.current_name() == name:
                 raise IndexUnreadable(f"{self.pointer} names {name}, which is not in {self.root}; "
-                                      f"{RECOVER_HINT}")
+                                      f"{recover_hint(self.root)}")
             try:
                 meta = self.read_meta(name)
                 self.check_versions(meta)
@@ -276,7 +295,7 @@ class IndexStore:
                     raise
                 if attempt == attempts - 1:
                     raise IndexUnreadable(f"the index generation {self.root / name} is damaged or "
-                                          f"missing ({exc}); {REBUILD_HINT}") from None
+                                          f"missing ({exc}); {rebuild_hint(self.root)}") from None
                 time.sleep(0.01)
         raise IndexUnreadable(f"the index at {self.root} kept changing while opening it; try again")
 
@@ -555,7 +574,7 @@ class OpenGeneration:
                 searcher = FileStorage(str(self.path), readonly=True).open_index().searcher()
             except Exception as exc:  # a segment file truncated or deleted (Whoosh raises many kinds)
                 raise IndexUnreadable(f"the index at {self.path} is damaged ({type(exc).__name__}: "
-                                      f"{exc}); {REBUILD_HINT}") from None
+                                      f"{exc}); {rebuild_hint(self.path.parent)}") from None
             self._local.searcher = searcher
             self._searchers.append(searcher)
         return searcher

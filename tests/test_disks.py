@@ -507,7 +507,8 @@ def test_damaged_index_file(tmp_path, capsys, damage_template, target, how):
         assert found.returncode == 0 and "id r7" in found.stdout, found.stderr
     else:
         # a lost pointer is repaired by `newsindex rollback`; damaged files need a rebuild
-        hint = "`newsindex rollback`" if target == "CURRENT" else "`newsindex reindex --full SOURCE`"
+        where = f" --index {index_dir}"  # the advice names the index it is about, ready to copy
+        hint = f"`newsindex rollback{where}`" if target == "CURRENT" else f"`newsindex reindex --full{where} SOURCE`"
         assert_one_line_error(cli("search", "--index", str(index_dir), "cocoa"), hint)
         assert_one_line_error(cli("stats", "--index", str(index_dir)), hint)
         with pytest.raises(NewsindexError, match="newsindex r"):

@@ -45,7 +45,7 @@ def error_response(status: int, code: str, message: str, param: str | None = Non
         response.status_code = status
     else:
         page = render_template("error.html", status=status, title=title or TITLES.get(status, "Error"),
-                               message=message)
+                               message=message, code=code)
         response = make_response(page, status)
     response.headers.update(headers or {})
     return response
