@@ -71,6 +71,7 @@ class Problem:
     whole_file: bool = False
     warning: bool = False  # indexed anyway (e.g. cp1252 fallback); not counted as skipped
     ignored: bool = False  # not an article at all (an image, a PDF, an archive): counted apart
+    replayed: bool = False  # recorded for a file this run skipped as unchanged, reported again
 
     @property
     def label(self) -> str:

@@ -154,7 +154,7 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                     plan.unchanged += counts.get(key, 0)
                     progress.advance(counts.get(key, 0))
                     for recorded in problems:  # reported again: bad input is never silent
-                        _problem(plan, root, Problem(item.path, *recorded), replayed=True)
+                        _problem(plan, root, Problem(item.path, *recorded, replayed=True), replayed=True)
                 else:
                     plan.files[key] = (item.size, item.mtime_ns, [])
                 continue

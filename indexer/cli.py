@@ -109,13 +109,22 @@ def reindex(sources, index, full, workers, keep_generations, allow_deletes, wait
 
 
 def print_problems(problems, verbose: bool) -> None:
-    """Skipped input and warnings (the first 20); ignored files only with --verbose."""
-    listed = [p for p in problems if verbose or not p.ignored]
+    """Skipped input and warnings (the first 20); ignored files only with --verbose.
+
+    Warnings of files skipped as unchanged (already reported when they were read) are
+    only counted, so a cron job mails about them once, not after every run; skipped
+    input is always listed, as it is still missing from the index.
+    """
+    old_warnings = [p for p in problems if p.replayed and p.warning and not p.ignored]
+    listed = [p for p in problems if verbose or not (p.ignored or (p.replayed and p.warning))]
     shown = listed if verbose else listed[:PROBLEMS_SHOWN]
     for problem in shown:
         click.echo(f"{problem.label}: {problem}", err=True)
     if len(listed) > len(shown):
         click.echo(f"... and {len(listed) - len(shown)} more (--verbose lists them all)", err=True)
+    if old_warnings and not verbose:
+        click.echo(f"{len(old_warnings):,} earlier warning{'s' if len(old_warnings) != 1 else ''} about "
+                   f"unchanged files (--verbose lists them)", err=True)
 
 
 def format_summary(s, index_dir) -> str:

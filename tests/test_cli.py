@@ -158,3 +158,19 @@ def test_files_that_are_not_articles_are_ignored_not_skipped(tmp_path, index_dir
     assert (summary["skipped"], summary["ignored"]) == (1, 3)
     assert summary["ignored_files"] == ["harbour.jpg", "old-stories.zip", "statement.pdf"]
     assert summary["problems"] == ["scan.txt: binary file"]
+
+
+def test_warnings_of_unchanged_files_are_counted_not_repeated(tmp_path, capsys):
+    """A cron job mails a warning once, when the file is read; later runs that skip the file count it."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "cafe.txt").write_bytes("Café prices\n\nA € 5 coffee “quoted”.\n".encode("cp1252"))
+    (source / "tea.txt").write_text("Tea prices\n\nTea is dearer.\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    first = cli_in_process(capsys, "reindex", "-q", "--index", index, str(source))
+    assert first.returncode == 0 and "warning: cafe.txt: " in first.stderr and "cp1252" in first.stderr
+    again = cli_in_process(capsys, "reindex", "-q", "--index", index, str(source))
+    assert again.returncode == 0 and "cp1252" not in again.stderr
+    assert again.stderr.strip() == "1 earlier warning about unchanged files (--verbose lists them)"
+    listed = cli_in_process(capsys, "reindex", "--verbose", "--index", index, str(source))
+    assert "warning: cafe.txt: " in listed.stderr
