@@ -657,3 +657,12 @@ def test_every_line_of_a_large_jsonl_is_read_in_order(tmp_path):
     assert problems == []
     assert [(a.id, a.line) for a in articles] == [(f"r{i}", i + 1) for i in range(3_000)]
     assert articles[-1].published == datetime(1987, 2, 26, 15, 1, 1, 790000, tzinfo=UTC)
+
+
+def test_html_headline_is_not_repeated_as_the_first_line_of_the_body(tmp_path):
+    write(tmp_path / "greve.html", """<!doctype html><html lang="fr"><head><title>Grève | Le Site</title></head>
+<body><article><h1>Les cheminots en grève contre la réforme</h1>
+<p>Les syndicats appellent à la grève lundi.</p><p>La réforme sera votée mardi.</p></article></body></html>""")
+    article = only_article(tmp_path)
+    assert article.title == "Les cheminots en grève contre la réforme"
+    assert article.body == "Les syndicats appellent à la grève lundi.\nLa réforme sera votée mardi."

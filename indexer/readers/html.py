@@ -116,7 +116,7 @@ def parse_html(document: str, rel: str) -> Iterator[Article | Problem]:
     author = _author(page, meta, ld)
     dates = _date_candidates(meta, ld, landmark or page.soup)
     url = _canonical(page) or meta.get("og:url", "")
-    body = _body(page, ld)
+    body = _without_headline(_body(page, ld), title)
     if not body:
         yield Problem(rel, "no article text found")
         return
@@ -380,6 +380,15 @@ def _body(page: _Page, ld: dict[str, Any]) -> str:
         if text:
             return clean_text(text)
     return ""
+
+
+def _without_headline(body: str, title: str) -> str:
+    """The body without a first line that repeats the title (the ``<h1>`` inside ``<article>``):
+    it would show the headline twice on the article page and open snippets with it."""
+    first, _, rest = body.partition("\n")
+    if title and rest.strip() and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest.lstrip("\n")
+    return body
 
 
 def _content_candidates(page: _Page) -> Iterator[Tag]:
