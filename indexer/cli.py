@@ -127,22 +127,32 @@ def print_problems(problems, verbose: bool) -> None:
                    f"unchanged files (--verbose lists them)", err=True)
 
 
+def _articles(n: int) -> str:
+    return f"{n:,} article{'' if n == 1 else 's'}"
+
+
 def format_summary(s, index_dir) -> str:
     if s.mode == "unchanged":
-        head = f"Nothing changed: {s.articles:,} articles in {index_dir} are up to date."
+        head = (f"Nothing changed: {_articles(s.articles)} in {index_dir} "
+                f"{'is' if s.articles == 1 else 'are'} up to date.")
     elif s.mode == "optimize":
         return (f"Optimized {index_dir} ({s.generation}): {s.articles:,} articles in one segment; "
                 f"{s.deleted:,} deleted articles dropped.\n  {s.seconds:.1f} s")
     else:
         head = (f"{'Rebuilt' if s.mode == 'full' else 'Updated'} {index_dir} ({s.generation}): "
-                f"{s.articles:,} articles.")
+                f"{_articles(s.articles)}.")
     counts = (f"added {s.added:,} · updated {s.updated:,} · deleted {s.deleted:,} · "
               f"unchanged {s.unchanged:,} · skipped {s.skipped:,}")
     if s.warnings:
         counts += f" · warnings {s.warnings:,}"
     if s.ignored:
         counts += f" · ignored {s.ignored:,} (not articles; --verbose lists them)"
-    return f"{head}\n  {counts}\n  {s.seconds:.1f} s · {s.rate:,.0f} articles/s"
+    kept = ""
+    if getattr(s, "kept_sources", None):
+        kept = (f"\n  not read this run, kept as they were: the articles of {', '.join(s.kept_sources)} "
+                f"(give every source to check them all)")
+    timing = f"{s.seconds:.1f} s" + (f" · {s.rate:,.0f} articles/s" if s.written and s.seconds > 0 else "")
+    return f"{head}\n  {counts}{kept}\n  {timing}"
 
 
 @cli.command()

@@ -79,6 +79,7 @@ class ReindexSummary:
     generation: str | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
+    kept_sources: list[str] = field(default_factory=list)  # in the index, not given this run: left as they were
 
     @property
     def rate(self) -> float:
@@ -96,7 +97,7 @@ class ReindexSummary:
                 "warnings": self.warnings, "ignored": self.ignored, "written": self.written,
                 "articles": self.articles, "seconds": round(self.seconds, 3),
                 "articles_per_second": round(self.rate, 1), "generation": self.generation,
-                "notes": self.notes}
+                "notes": self.notes, "kept_sources": self.kept_sources}
 
 
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
@@ -155,6 +156,8 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                                      updated=plan.updated, unchanged=plan.unchanged,
                                      deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
                                      problems=plan.problems, notes=notes)
+            if not full:
+                summary.kept_sources = [root for root in base.manifest.roots if root not in roots]
             summary.ignored = sum(1 for p in plan.problems if p.ignored)
             summary.warnings = sum(1 for p in plan.problems if p.warning and not p.ignored)
             summary.skipped = len(plan.problems) - summary.ignored - summary.warnings

@@ -174,3 +174,18 @@ def test_warnings_of_unchanged_files_are_counted_not_repeated(tmp_path, capsys):
     assert again.stderr.strip() == "1 earlier warning about unchanged files (--verbose lists them)"
     listed = cli_in_process(capsys, "reindex", "--verbose", "--index", index, str(source))
     assert "warning: cafe.txt: " in listed.stderr
+
+
+def test_a_run_that_leaves_out_a_source_says_what_it_kept(tmp_path, capsys):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.txt").write_text(f"{name.upper()} story\n\nBody of {name}.\n", encoding="utf-8")
+    index = str(tmp_path / "ix")
+    cli_in_process(capsys, "reindex", "-q", "--index", index, str(tmp_path / "a"), str(tmp_path / "b"))
+    result = cli_in_process(capsys, "reindex", "--index", index, str(tmp_path / "a"))
+    assert result.returncode == 0
+    assert "Nothing changed: 2 articles" in result.stdout
+    assert f"kept as they were: the articles of {tmp_path / 'b'}" in result.stdout
+    assert "articles/s" not in result.stdout  # nothing was read: no rate to speak of
+    as_json = cli_in_process(capsys, "reindex", "--json", "--index", index, str(tmp_path / "a"))
+    assert json.loads(as_json.stdout)["kept_sources"] == [str(tmp_path / "b")]
