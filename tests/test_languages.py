@@ -202,11 +202,21 @@ def test_english_punkt_with_stdlib_regexes_splits_exactly_as_nltk():
 
     from nltk.tokenize.punkt import PunktTokenizer
 
+    from indexer.analysis import nltk_data_path
     from indexer.analysis.punkt import english_punkt
     from tests.conftest import needs_shared
 
+    nltk_data_path()
     fast, stock = english_punkt(), PunktTokenizer("english")
     assert type(fast._lang_vars).__name__ == "StdlibLanguageVars"  # the check at start-up passed
+    # the model read with plain file reads is NLTK's loader's, parameter for parameter
+    # (ortho_context is a defaultdict: looking a word up adds it with 0, so compare what is set)
+    ours, theirs = fast._params, stock._params
+    def ortho(params):
+        return {word: flags for word, flags in params.ortho_context.items() if flags}
+    assert (ours.collocations, ours.sent_starters, ours.abbrev_types, ortho(ours)) == \
+        (theirs.collocations, theirs.sent_starters, theirs.abbrev_types, ortho(theirs))
+    assert len(ours.abbrev_types) > 100 and len(ours.ortho_context) > 10_000
     with open(needs_shared("export", "reuters", "docs.jsonl"), encoding="utf-8") as f:
         texts = [json.loads(line)["body"] for line in itertools.islice(f, 1500)]
     bbc = sorted(needs_shared("bbc-news", "business").glob("*.txt"))[:200]
