@@ -34,7 +34,7 @@ from .codec import read_toc, write_toc
 from .columns import build_columns
 from .config import SettingError, Settings
 from .errors import (DeletionsRefused, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
-                     NewsindexError, SourceNotFound)
+                     NewsindexError, SourceNotFound, UsageError)
 from .generations import newest_usable, repair_pointer
 from .language import default_language
 from .merge import merge_segments, plan_merges
@@ -111,6 +111,11 @@ def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
             roots.append(root)
     if not roots:
         raise SourceNotFound("no source given; name a file or directory of articles to index")
+    for inner in roots:
+        outer = next((r for r in roots if r != inner and Path(inner).is_relative_to(r)), None)
+        if outer is not None:  # its files would be read twice, under two ids each
+            raise UsageError(f"source {inner} is inside source {outer}, so its articles would be indexed "
+                             f"twice; give only {outer}")
     return roots
 
 

@@ -189,3 +189,16 @@ def test_a_run_that_leaves_out_a_source_says_what_it_kept(tmp_path, capsys):
     assert "articles/s" not in result.stdout  # nothing was read: no rate to speak of
     as_json = cli_in_process(capsys, "reindex", "--json", "--index", index, str(tmp_path / "a"))
     assert json.loads(as_json.stdout)["kept_sources"] == [str(tmp_path / "b")]
+
+
+def test_a_source_inside_another_is_refused(tmp_path, capsys):
+    """`reindex dir dir/sub` would index dir/sub's files twice, under two ids each."""
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    (tmp_path / "dir" / "sub" / "a.txt").write_text("A story\n\nBody.\n", encoding="utf-8")
+    result = cli_in_process(capsys, "reindex", "--index", str(tmp_path / "ix"), str(tmp_path / "dir"),
+                            str(tmp_path / "dir" / "sub"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: source {tmp_path / 'dir' / 'sub'} is inside source "
+                                     f"{tmp_path / 'dir'}, so its articles would be indexed twice; "
+                                     f"give only {tmp_path / 'dir'}")
+    assert not (tmp_path / "ix").exists()
