@@ -20,6 +20,7 @@ import html
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Iterator
@@ -71,8 +72,11 @@ class Export:
         return MEDIA_TYPES[self.format]
 
     def filename(self) -> str:
-        """``newsindex-cocoa-bahia.csv``: the query's words, ASCII only, short."""
-        words = re.findall(r"[a-z0-9]+", self.matches.query.lower().encode("ascii", "ignore").decode())
+        """``newsindex-cocoa-bahia.csv``: the query's words, ASCII only (accents folded:
+        ``Flüchtlinge`` gives ``fluchtlinge``), short."""
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", self.matches.query.lower())
+                         if not unicodedata.combining(ch))
+        words = re.findall(r"[a-z0-9]+", folded.encode("ascii", "ignore").decode())
         slug = "-".join(words)[:60].strip("-") or "all"
         return f"newsindex-{slug}.{self.format}"
 

@@ -156,6 +156,8 @@ def test_api_export_streams_the_file_with_its_counts(client, sample_index):
     response = client.get("/api/export?q=oil&format=csv&bom=true")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == "attachment; filename=newsindex-oil.csv"
+    accented = client.get("/api/export", query_string={"q": 'Flüchtlinge "a/b" Ölpreis', "format": "jsonl"})
+    assert accented.headers["Content-Disposition"] == "attachment; filename=newsindex-fluchtlinge-a-b-olpreis.jsonl"
     total = search(LiveIndex(sample_index), "oil").total
     assert response.headers["X-Total-Count"] == response.headers["X-Export-Count"] == str(total)
     assert response.headers["X-Export-Truncated"] == "false" and "X-Export-Notice" not in response.headers
