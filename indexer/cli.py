@@ -139,7 +139,8 @@ def format_summary(s, index_dir) -> str:
         return (f"Optimized {index_dir} ({s.generation}): {s.articles:,} articles in one segment; "
                 f"{s.deleted:,} deleted articles dropped.\n  {s.seconds:.1f} s")
     else:
-        head = (f"{'Rebuilt' if s.mode == 'full' else 'Updated'} {index_dir} ({s.generation}): "
+        done = "Built" if getattr(s, "first_build", False) else "Rebuilt" if s.mode == "full" else "Updated"
+        head = (f"{done} {index_dir} ({s.generation}): "
                 f"{_articles(s.articles)}.")
     counts = (f"added {s.added:,} · updated {s.updated:,} · deleted {s.deleted:,} · "
               f"unchanged {s.unchanged:,} · skipped {s.skipped:,}")

@@ -80,6 +80,7 @@ class ReindexSummary:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
     kept_sources: list[str] = field(default_factory=list)  # in the index, not given this run: left as they were
+    first_build: bool = False  # the index did not exist before this run
 
     @property
     def rate(self) -> float:
@@ -142,6 +143,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         if leftover:
             progress.note(f"a previous reindex (pid {leftover.get('pid', '?')}) did not finish; "
                           f"cleaning up after it")
+        first_build = not store.generations()
         live, repaired = repair_pointer(store)
         if repaired:
             progress.note(repaired)
@@ -161,6 +163,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                                      updated=plan.updated, unchanged=plan.unchanged,
                                      deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
                                      problems=plan.problems, notes=notes)
+            summary.first_build = first_build
             if not full:
                 summary.kept_sources = [root for root in base.manifest.roots if root not in roots]
             summary.ignored = sum(1 for p in plan.problems if p.ignored)

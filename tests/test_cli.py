@@ -15,7 +15,9 @@ from tests.conftest import REPO, SAMPLE, cli_in_process, run_cli
 def test_exit_0_when_everything_went_in(sample_dir, index_dir):
     result = run_cli("reindex", "--index", str(index_dir), str(sample_dir))
     assert result.returncode == 0, result.stderr
-    assert "Rebuilt" in result.stdout and "301 articles" in result.stdout
+    assert "Built" in result.stdout and "301 articles" in result.stdout  # a new index: built, not rebuilt
+    again = run_cli("reindex", "--full", "--index", str(index_dir), str(sample_dir))
+    assert again.returncode == 0 and again.stdout.startswith("Rebuilt"), again.stdout
     assert "added 301 · updated 0 · deleted 0 · unchanged 0 · skipped 0" in result.stdout
     assert "articles/s" in result.stdout
 
