@@ -221,6 +221,12 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
 def _split_word(token: str, notices: list[str]) -> Node | None:
     """A word as typed. Stray characters inside it (``cocoa/oil``) part it into words searched
     side by side, as if typed with a space; digits stay together (``10:30``, ``24/7``)."""
+    if "*" in token.rstrip("*"):  # only a trailing * is a prefix: "*coa" and "coco*a" are not
+        inner = token.lstrip("*")
+        cut = inner.find("*")
+        kept = inner if cut < 0 or cut == len(inner.rstrip("*")) else inner[:cut + 1]
+        notices.append(f"only a * at the end of a word is supported (nego*): searched “{kept}” for “{token}”")
+        token = kept
     stem = token.rstrip("*")
     parts = _JUNK_RE.sub(" ", stem).split()
     if len(parts) < 2 or all(part.isdigit() for part in parts):

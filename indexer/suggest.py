@@ -80,6 +80,8 @@ def _correctable(text: str, m: re.Match, word: str) -> bool:
     if len(word) < MIN_WORD or word in _OPERATORS:
         return False
     after = text[m.end():m.end() + 1]
+    if after == "*" or text[m.start() - 1:m.start()] == "*":
+        return False  # part of a prefix or wildcard pattern, not a misspelled word
     if _LANGUAGE_FIELD.search(text, 0, m.start()):
         return False  # lang:German names a language
     return after != ":"  # a field name, not a word

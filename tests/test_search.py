@@ -99,6 +99,10 @@ def test_stray_operators_inside_words_are_dropped_with_a_note(index):
     assert "“headline:” is not a field" in same("headline:cocoa", "cocoa")
     assert "searched cocoa oil as separate words" in same("cocoa/oil", "cocoa oil")
     assert "not supported" in same('"hot phase"~3', '"hot phase"')
+    assert "only a * at the end of a word is supported" in same("coco*a", "coco*")
+    leading = search(index, "*cocoa")
+    assert ids(leading) == ids(search(index, "cocoa")) and leading.suggestion is None
+    assert "searched “cocoa” for “*cocoa”" in " ".join(leading.notices)
 
 
 @pytest.mark.parametrize("query", [
