@@ -23,6 +23,7 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment
+from .container import Container, write_container
 from .segment import (SPELL_FIELDS, SegmentData, files_section, invert_field, segment_filename,
                       stored_sections, write_segment)
 from .writer import _doc_term_index, _new_segid, _write_whoosh_column
@@ -76,10 +77,12 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
     segment = NewsSegment(NewsCodec(), INDEX_NAME, doccount=n, segid=_new_segid(), fieldlengths={})
     fields = sorted({f for data in datas for f in data.field_names})
     sections: dict[str, np.ndarray] = {}
+    spilled: list[Path] = []
     for name in fields:
         merged = _merge_field(name, datas, new_numbers, progress)
         if merged:
-            sections.update(merged)
+            sections.update(_spill(directory, name, merged, spilled))
+            del merged
     fields = [f for f in fields if f"{f}.df" in sections]
     storage = FileStorage(str(directory))
     column_files = []
@@ -130,9 +133,26 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
             "boosts": {name: float(schema[name].format.field_boost) for name in fields},
             "sources": list(sources), "languages": list(languages)}
     sections["files.json"] = files_section([list(k) for k in files])
-    write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
+    try:
+        write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
+    finally:
+        sections.clear()
+        for path in spilled:
+            path.unlink(missing_ok=True)
     segment.files = sorted([segment.data_filename()] + column_files)
     return segment
+
+
+def _spill(directory: Path, name: str, merged: dict[str, np.ndarray], spilled: list[Path]
+           ) -> dict[str, np.ndarray]:
+    """One merged field's arrays written to a temporary file and mapped back: the fields merged
+    so far wait for the final segment in the page cache, not in the process's own memory
+    (a million articles' postings and positions are gigabytes)."""
+    path = directory / f".merge-{os.getpid()}-{name}.tmp"
+    spilled.append(path)
+    write_container(path, merged, fsync=False)
+    mapped = Container(path)
+    return {key: mapped[key] for key in merged}
 
 
 def _column_values(directory: Path, segment, name: str, column) -> list | None:
