@@ -71,6 +71,7 @@ def test_optimize_makes_one_segment_and_changes_no_answer(history, tmp_path):
     assert summary.mode == "optimize" and summary.articles == 359
     gen = LiveIndex(index_dir).current()
     assert len(gen.segments) == 1 and gen.segments[0].deleted_count() == 0
+    assert not [p.name for p in gen.path.iterdir() if p.name.startswith(".")]  # no temporary file left
     assert ranking(index_dir) == before
     assert optimize(index_dir).mode == "unchanged"  # nothing left to do
     # stock Whoosh reads the merged segment too
