@@ -26,6 +26,25 @@ EXIT_USAGE, EXIT_FATAL = 2, 3  # 1 (some input skipped) comes from ReindexSummar
 PROBLEMS_SHOWN = 20
 
 
+class QueryCommand(click.Command):
+    """A command whose argument is a query: ``-word`` (exclude a word) looks like an option to the
+    shell's parser, so an unknown option that reads like one says how to pass it."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)  # the parser consumes the list it is given
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            word = next((a for a in given if a.startswith("-") and not a.startswith("--")
+                         and a.startswith(exc.option_name[:2])), None)
+            if word is None or exc.option_name.startswith("--"):
+                raise
+            raise click.UsageError(
+                f"{word!r} is read as an option. To search for it (a leading - excludes a word), put -- "
+                f"before the query, after the options: newsindex {ctx.info_name} [OPTIONS] -- {word!r}",
+                ctx) from None
+
+
 def setting_option(name: str, *flags: str):
     """A click option for setting ``name``, as declared: unset, it falls back to the environment."""
     setting = config.SETTINGS[name]
@@ -323,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_FATAL)
 
 
-@cli.command()
+@cli.command(cls=QueryCommand)
 @click.argument("query", required=False, default="")
 @setting_option("index")
 @click.option("--limit", type=click.IntRange(1, 1000), default=None,
@@ -461,7 +480,7 @@ def serve(index, host, port, web_workers):
 
 
 
-@cli.command()
+@cli.command(cls=QueryCommand)
 @click.argument("query", required=False, default="")
 @setting_option("index")
 @click.option("--format", "out_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,

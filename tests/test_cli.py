@@ -204,3 +204,14 @@ def test_a_source_inside_another_is_refused(tmp_path, capsys):
                                      f"{tmp_path / 'dir'}, so its articles would be indexed twice; "
                                      f"give only {tmp_path / 'dir'}")
     assert not (tmp_path / "ix").exists()
+
+
+def test_a_query_starting_with_minus_says_how_to_pass_it(capsys):
+    """`-bahia` excludes a word, but the shell's parser reads it as an option: the error says what to type."""
+    for command in ("search", "export"):
+        result = cli_in_process(capsys, command, "-bahia cocoa")
+        assert result.returncode == 2
+        assert (f"'-bahia cocoa' is read as an option. To search for it (a leading - excludes a word), put -- "
+                f"before the query, after the options: newsindex {command} [OPTIONS] -- '-bahia cocoa'") \
+            in result.stderr
+    assert "No such option '--bogus'" in cli_in_process(capsys, "search", "--bogus", "x").stderr
