@@ -120,9 +120,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("max_query_postings", 50_000_000, "Most postings one search may read (about 0.5 s of work "
                                               "on one core; over it: a 400 saying what to narrow).", int,
             minimum=1, maximum=10**12),
-    Setting("query_timeout_ms", 2000, "A search still running after this long stops evaluating its "
-                                      "remaining alternatives and answers with partial results.", int,
-            minimum=0, maximum=3_600_000),
+    Setting("query_timeout_ms", 2000, "The time one search may take: matching stops at 80 % of it (its "
+                                      "remaining alternatives are skipped) so that the whole answer is out "
+                                      "within it, flagged partial; 0 stops every search after its first "
+                                      "alternative.", int, minimum=0, maximum=3_600_000),
     Setting("cache_size", 512, "Search results kept in memory per worker (0 disables the cache).", int,
             minimum=0, maximum=1_000_000),
     Setting("export_limit", 100_000, "Most articles one export (CSV or JSON Lines) writes; a search "

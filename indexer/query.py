@@ -211,6 +211,11 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if node is None:
             return occur, None, i + 1
         return ("must" if occur == "should" else occur), node, i + 1
+    if sep and not value and _FIELD_NAME_RE.match(name) and i + 1 < len(tokens) and tokens[i + 1].startswith('"'):
+        notices.append(f"“{name}:” is not a field ({', '.join(sorted(set(FIELDS.values())))}): "
+                       f"searched {tokens[i + 1]} in the text")  # headline:"buffer stock"
+        node = _phrase(tokens[i + 1], None)
+        return ("must" if occur == "should" and node is not None else occur), node, i + 2
     if sep and value and _FIELD_NAME_RE.match(name):
         notices.append(f"“{name}:” is not a field ({', '.join(sorted(set(FIELDS.values())))}): "
                        f"searched “{value}” in the text")
@@ -291,6 +296,8 @@ def describe_clauses(clauses: tuple[Clause, ...]) -> str:
 def describe_node(node: Node) -> str:
     if isinstance(node, Word):
         prefix = f"{node.field}:" if node.field else ""
+        if " " in node.text and node.field not in ("published", "lang"):
+            return f'{prefix}"{node.text}"'  # 24/7, 10:30: its words side by side, as a phrase
         return f"{prefix}{node.text}{'*' if node.prefix else ''}"
     if isinstance(node, Phrase):
         prefix = f"{node.field}:" if node.field else ""

@@ -97,6 +97,7 @@ def test_stray_operators_inside_words_are_dropped_with_a_note(index):
     assert "fuzzy and proximity searches are not supported" in same("cocoa~2", "cocoa")
     assert "boosts are not supported" in same("cocoa^3 oil", "cocoa oil")
     assert "“headline:” is not a field" in same("headline:cocoa", "cocoa")
+    assert "“headline:” is not a field" in same('headline:"buffer stock"', '"buffer stock"')
     assert "searched cocoa oil as separate words" in same("cocoa/oil", "cocoa oil")
     assert "not supported" in same('"hot phase"~3', '"hot phase"')
     assert "only a * at the end of a word is supported" in same("coco*a", "coco*")

@@ -28,7 +28,7 @@ def english_punkt():
     """A Punkt sentence tokenizer for English (NLTK's shipped punkt_tab model).
 
     The model is read once, with plain file reads (NLTK's own loader reads its 41,000 lines
-    through a seekable-stream wrapper: ~0.15 s, most of a cold ``newsindex search``);
+    through a seekable-stream wrapper, ~40 ms slower, and the stock-and-fast pair read it twice);
     tests/test_languages.py checks the parameters equal NLTK's loader's.
     """
     from nltk.tokenize.punkt import PunktSentenceTokenizer
