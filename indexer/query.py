@@ -106,7 +106,7 @@ def parse(text: str) -> ParsedQuery:
     if text.count('"') % 2:
         notices.append("closed an unbalanced quote at the end of the query")
     tokens = _TOKEN_RE.findall(text)
-    if text in ("", "*"):
+    if text == "" or set(text) == {"*"}:
         return ParsedQuery((), [], browse=True)
     clauses, rest = _parse_clauses(tokens, 0, notices, depth=0)
     if rest < len(tokens):  # stray ")" — keep parsing what follows
@@ -237,9 +237,9 @@ def _split_word(token: str, notices: list[str]) -> Node | None:
     if len(parts) < 2 or all(part.isdigit() for part in parts):
         return _word(token, None)
     junk = "".join(dict.fromkeys(ch for ch in stem if _JUNK_RE.match(ch)))
-    notices.append(f"ignored “{junk}” in “{token}”: searched {' '.join(parts)} as separate words")
     if stem != token:
         parts[-1] += "*"  # cocoa/oil* : the prefix is the last word's
+    notices.append(f"ignored “{junk}” in “{token}”: searched {' '.join(parts)} as separate words")
     words = [_word(part, None) for part in parts]
     return Group(tuple(Clause(w, "should") for w in words if w is not None))
 
