@@ -108,6 +108,17 @@ def test_source_facet_links_add_and_remove_sources(client):
     assert 'aria-current="true"' in both
 
 
+def test_a_source_typed_in_another_case_is_the_facet_selected(client):
+    """?source=river gazette filters like River Gazette: the facet shows that one selected, once."""
+    text = page(client, "/search?q=platypus&source=river+gazette")
+    assert text.count('class="hit"') == 1
+    assert text.count('<span class="facet-name">River Gazette</span>') == 1
+    assert "river gazette</span>" not in text  # not listed a second time, as a source without matches
+    assert 'class="facet-link is-selected"' in text and 'aria-current="true"' in text
+    # its link removes the typed filter
+    assert any("source" not in args_of(u) for u in links(text, "facet-link") if args_of(u).get("q") == ["platypus"])
+
+
 def test_selected_source_without_matches_can_still_be_removed(client):
     text = page(client, "/search?q=platypus&source=Nobody Wire")
     assert "Nobody Wire" in text

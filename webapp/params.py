@@ -18,7 +18,8 @@ from werkzeug.datastructures import MultiDict
 from indexer.analysis import LANGUAGES
 from indexer.config import Settings
 from indexer.query import normalize_query, strip_controls
-from indexer.search import MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search
+from indexer.search import (MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search,
+                            source_key)
 from indexer.store import LiveIndex
 
 DEFAULT_SORT = "relevance"
@@ -81,10 +82,15 @@ class SearchParams:
         return {k: v for k, v in args.items() if v not in ("", [], (), None) and defaults.get(k) != v}
 
     def toggled_source(self, source: str) -> list[str]:
-        """The sources with ``source`` added, or removed if it was there."""
-        if source in self.sources:
-            return [s for s in self.sources if s != source]
+        """The sources with ``source`` added, or removed if the filter selects it (as typed or not)."""
+        if self.filters.selects_source(source):
+            return [s for s in self.sources if source_key(s) != source_key(source)]
         return [*self.sources, source]
+
+    def unlisted_sources(self, listed: list[str]) -> list[str]:
+        """Sources of the filter that none of the ``listed`` facet values matches (no article has them)."""
+        keys = {source_key(value) for value in listed}
+        return [s for s in self.sources if source_key(s) not in keys]
 
     def toggled_language(self, code: str) -> list[str]:
         """The language filter with ``code`` added, or removed if it was there."""

@@ -46,7 +46,7 @@ from .filters import parse_day, parse_language
 from .languages import VOCABULARY_SHARE
 from .ranking import SAMPLE_FOR_THRESHOLD
 from .results import (MAX_RESULT_WINDOW, SORTS, UNKNOWN_SOURCE, ArticleView, FacetValue, Hit, QueryError,
-                      SearchFilters, SearchResults, iso_datetime)
+                      SearchFilters, SearchResults, iso_datetime, source_key)
 from .terms import NOT_TEXT_FIELDS
 
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
     "parse_day", "parse_language",
     # what it returns and raises
     "SearchResults", "Hit", "FacetValue", "ArticleView", "Matches", "SearchFilters", "QueryError",
-    "iso_datetime",
+    "iso_datetime", "source_key",
     # limits and settings of the search
     "SORTS", "MATCH_SORTS", "MAX_RESULT_WINDOW", "UNKNOWN_SOURCE", "MAX_PREFIX_TERMS", "MIN_PREFIX_CHARS",
     "FEEDBACK_MIN_TERMS", "FEEDBACK_DOCS", "FEEDBACK_TERMS", "FEEDBACK_ORIGINAL_WEIGHT", "SUGGEST_BELOW",

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..analysis import normalize_language
 from ..engine import Corpus
-from .results import SORTS, UNKNOWN_SOURCE, QueryError, SearchFilters
+from .results import SORTS, QueryError, SearchFilters, source_key
 
 
 def _check_paging(page, per_page, sort, most: int) -> tuple[int, int, str]:
@@ -70,22 +70,16 @@ def parse_language(value: str, param: str) -> str:
     return code
 
 
-def _source_key(name: str) -> str:
-    """Sources compare without case and runs of spaces: ``le monde`` is ``Le  Monde``."""
-    return " ".join(name.casefold().split())
-
-
 def _filter_masks(corpus: Corpus, filters: SearchFilters, notices: list[str] | None = None):
     """(source mask, date mask), None where the filter is not set; a source named in the
     filter that no article has gets a notice (it would otherwise just empty the results)."""
     source_mask = date_mask = None
     if filters.sources:
-        wanted = {"" if name == UNKNOWN_SOURCE else _source_key(name) for name in filters.sources}
-        keys = [_source_key(name) for name in corpus.source_names]
-        codes = [i for i, key in enumerate(keys) if key in wanted]
-        source_mask = np.isin(corpus.source_codes, codes)
-        unknown = [name for name in filters.sources
-                   if name != UNKNOWN_SOURCE and _source_key(name) not in set(keys)]
+        keys = corpus.memo("source_keys", lambda c: [source_key(name) for name in c.source_names])
+        wanted = {source_key(name) for name in filters.sources}
+        source_mask = np.isin(corpus.source_codes, [i for i, key in enumerate(keys) if key in wanted])
+        known = set(keys)
+        unknown = [name for name in filters.sources if source_key(name) not in known]
         if unknown and notices is not None:
             notices.append(f"no article has the source {', '.join(f'“{name}”' for name in unknown)}; "
                            f"the sources facet lists those the archive has")

@@ -27,6 +27,12 @@ class QueryError(UsageError):
         self.param = param
 
 
+def source_key(name: str) -> str:
+    """How a source filter matches: without case and runs of spaces (``le monde`` is ``Le  Monde``);
+    :data:`UNKNOWN_SOURCE` stands for the articles without a source."""
+    return "" if name == UNKNOWN_SOURCE else " ".join(name.casefold().split())
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     sources: tuple[str, ...] = ()
@@ -34,6 +40,10 @@ class SearchFilters:
     date_to: date | None = None  # inclusive
     author: str | None = None
     languages: tuple[str, ...] = ()  # ISO 639-1 codes (parse_language): only articles in these
+
+    def selects_source(self, name: str) -> bool:
+        """Whether the source filter keeps articles of ``name`` (as the search matches it)."""
+        return source_key(name) in {source_key(s) for s in self.sources}
 
 
 @dataclass
