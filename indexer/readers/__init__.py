@@ -144,12 +144,12 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             continue
         rel, entry = item
         if _is_dir(entry):
-            if is_index_directory(Path(entry.path)):  # index_data/index beside index_data/articles
-                yield Problem(rel, "a newsindex index, not articles", ignored=True)
-                continue
             entries, problem = _list_directory(Path(entry.path), rel, visited)
             if problem:
                 yield problem
+            if is_index_directory(Path(entry.path), [e.name for _, e in entries]):
+                yield Problem(rel, "a newsindex index, not articles", ignored=True)  # index_data/index
+                continue
             stack.append(iter(entries))
         elif not entry.name.upper().startswith(_SKIPPED_PREFIXES):
             yield from _read_file(Path(entry.path), rel, unchanged)
