@@ -211,14 +211,16 @@ def _parse_item(tokens: list[str], i: int, notices: list[str], depth: int):
         if node is None:
             return occur, None, i + 1
         return ("must" if occur == "should" else occur), node, i + 1
-    if sep and not value and _FIELD_NAME_RE.match(name) and i + 1 < len(tokens) and tokens[i + 1].startswith('"'):
+    quoted_next = i + 1 < len(tokens) and tokens[i + 1].startswith('"')
+    if sep and (value or quoted_next) and _FIELD_NAME_RE.match(name):  # headline:cocoa, headline:"a b"
+        if not value:
+            value, i = tokens[i + 1], i + 1
+        searched = value.strip('"')
         notices.append(f"“{name}:” is not a field ({', '.join(sorted(set(FIELDS.values())))}): "
-                       f"searched {tokens[i + 1]} in the text")  # headline:"buffer stock"
-        node = _phrase(tokens[i + 1], None)
-        return ("must" if occur == "should" and node is not None else occur), node, i + 2
-    if sep and value and _FIELD_NAME_RE.match(name):
-        notices.append(f"“{name}:” is not a field ({', '.join(sorted(set(FIELDS.values())))}): "
-                       f"searched “{value}” in the text")
+                       f"searched “{searched}” in the text")
+        if value.startswith('"'):
+            node = _phrase(value, None)
+            return ("must" if occur == "should" and node is not None else occur), node, i + 1
         token = value
     return occur, _split_word(token, notices), i + 1
 
@@ -227,9 +229,8 @@ def _split_word(token: str, notices: list[str]) -> Node | None:
     """A word as typed. Stray characters inside it (``cocoa/oil``) part it into words searched
     side by side, as if typed with a space; digits stay together (``10:30``, ``24/7``)."""
     if "*" in token.rstrip("*"):  # only a trailing * is a prefix: "*coa" and "coco*a" are not
-        inner = token.lstrip("*")
-        cut = inner.find("*")
-        kept = inner if cut < 0 or cut == len(inner.rstrip("*")) else inner[:cut + 1]
+        head, star, _ = token.lstrip("*").partition("*")
+        kept = head + star
         notices.append(f"only a * at the end of a word is supported (nego*): searched “{kept}” for “{token}”")
         token = kept
     stem = token.rstrip("*")
