@@ -303,7 +303,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
         store.check_versions(meta)
         generation = store.open_generation(live, meta)
     except IndexVersionMismatch:
-        _refuse_left_out(_recorded_sources(store, live), roots, allow_deletes,
+        _refuse_left_out(_recorded_sources(store, meta), roots, allow_deletes,
                          "the index was built by another version of newsindex")
         progress.note("the index was built by another version of newsindex; rebuilding it in full")
         return _Base(Manifest(), IndexedArticles(None), True)
@@ -326,7 +326,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
     if built_with != default:  # which articles fell back to it is not recorded: all are analysed again
         why = (f"the index was built with NEWSINDEX_LANGUAGE={built_with} (now {default}: the language "
                f"of articles too short to detect)")
-        _refuse_left_out(_recorded_sources(store, live), roots, allow_deletes, why)
+        _refuse_left_out(_recorded_sources(store, generation.meta), roots, allow_deletes, why)
         progress.note(f"{why}; rebuilding it in full")
         return _Base(Manifest(), IndexedArticles(None), True)
     try:
@@ -339,16 +339,13 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                  rewrite=rewrite or not manifest.sound)
 
 
-def _recorded_sources(store: IndexStore, live: str | None = None) -> list[str]:
-    """The sources the live generation was built from; when it cannot say, every source any
-    generation's newsindex.json names (generations kept for rollback may hold sources since dropped)."""
-    if live is not None:
-        try:
-            named = json.loads((store.root / live / META_FILE).read_text("utf-8")).get("sources")
-            if isinstance(named, list):
-                return [s for s in named if isinstance(s, str)]
-        except (OSError, ValueError, AttributeError):
-            pass
+def _recorded_sources(store: IndexStore, live_meta: dict | None = None) -> list[str]:
+    """The sources the live generation (``live_meta``, its newsindex.json) was built from; when it
+    cannot say, every source any generation's newsindex.json names (generations kept for rollback
+    may hold sources since dropped)."""
+    named = (live_meta or {}).get("sources")
+    if isinstance(named, list):
+        return [s for s in named if isinstance(s, str)]
     sources: list[str] = []
     for name in store.generations():
         try:
