@@ -183,6 +183,12 @@ class Corpus:
             return len(title_docs) + len(body_docs) - count_common(title_docs, body_docs)
         return len(title.docs) + len(body.docs) - count_common(title.docs, body.docs)
 
+    def term_languages(self, term: str) -> set[str]:
+        """The languages of the articles with ``term`` in the headline or the body (one read of
+        its postings, where a language mask each would compute and cache a mask per language)."""
+        docs = np.concatenate([self.postings("title", term).docs, self.postings("body", term).docs])
+        return {self.lang_names[code] for code in np.unique(self.lang_codes[docs]).tolist()}
+
     def raw_doc_frequency(self, field: str, term: str) -> int:
         """Documents with ``term`` in ``field`` by the term tables alone (deleted ones included)."""
         return sum(int(terms.df[i]) for _, terms, i in self._occurrences(field, term))

@@ -140,14 +140,12 @@ def _languages_holding(corpus: Corpus, word: str, searched: list[str]) -> set[st
     the large one ("House", "home").
     """
     present = corpus.languages()
-    holding = set()
+    analyses: dict[str, list[str]] = {}  # the word's term -> the languages searched that analyse it so
     for lang in searched:
-        if lang not in present:
-            continue
-        emissions = analyze_word(word, lang).emissions
-        if len(emissions) == 1 and corpus.doc_frequency(emissions[0].term, corpus.language_mask([lang])) > 0:
-            holding.add(lang)
-    return holding
+        emissions = analyze_word(word, lang).emissions if lang in present else ()
+        if len(emissions) == 1:
+            analyses.setdefault(emissions[0].term, []).append(lang)
+    return {lang for term, langs in analyses.items() for lang in set(langs) & corpus.term_languages(term)}
 
 
 def _candidates(corpus: Corpus, term: str, maxdist: int) -> set[str]:
