@@ -154,7 +154,7 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                     plan.unchanged += counts.get(key, 0)
                     progress.advance(counts.get(key, 0))
                     for recorded in problems:  # reported again: bad input is never silent
-                        _problem(plan, root, Problem(item.path, *recorded, replayed=True), replayed=True)
+                        _problem(plan, root, Problem(item.path, *recorded, replayed=True))
                 else:
                     plan.files[key] = (item.size, item.mtime_ns, [])
                 continue
@@ -207,12 +207,12 @@ def run_time(indexed: IndexedArticles) -> float:
     return round(max(time.time(), latest + 0.001), 6)
 
 
-def _problem(plan: Plan, root: str, problem: Problem, replayed: bool = False) -> None:
+def _problem(plan: Plan, root: str, problem: Problem) -> None:
     plan.problems.append(problem)
     if problem.whole_file:
         plan.failed_files.add((root, problem.path))
     recorded = plan.files.get((root, problem.path))
-    if recorded is not None and not replayed:  # remembered with its file, for the runs that skip it
+    if recorded is not None and not problem.replayed:  # remembered with its file, for the runs that skip it
         recorded[2].append([problem.reason, problem.line, problem.whole_file, problem.warning, problem.ignored])
 
 

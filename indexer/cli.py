@@ -158,7 +158,7 @@ def format_summary(s, index_dir) -> str:
         return (f"Optimized {index_dir} ({s.generation}): {s.articles:,} articles in one segment; "
                 f"{s.deleted:,} deleted articles dropped.\n  {s.seconds:.1f} s")
     else:
-        done = "Built" if getattr(s, "first_build", False) else "Rebuilt" if s.mode == "full" else "Updated"
+        done = "Built" if s.first_build else "Rebuilt" if s.mode == "full" else "Updated"
         head = (f"{done} {index_dir} ({s.generation}): "
                 f"{_articles(s.articles)}.")
     counts = (f"added {s.added:,} · updated {s.updated:,} · deleted {s.deleted:,} · "
@@ -168,7 +168,7 @@ def format_summary(s, index_dir) -> str:
     if s.ignored:
         counts += f" · ignored {s.ignored:,} (not articles; --verbose lists them)"
     kept = ""
-    if getattr(s, "kept_sources", None):
+    if s.kept_sources:
         kept = (f"\n  not read this run, kept as they were: the articles of {', '.join(s.kept_sources)} "
                 f"(give every source to check them all)")
     timing = f"{s.seconds:.1f} s" + (f" · {s.rate:,.0f} articles/s" if s.written and s.seconds > 0 else "")
