@@ -154,3 +154,25 @@ def test_the_readme_rsync_recipe_for_other_machines(tmp_path):
     old_segment = next((replica / first).glob("MAIN_*.news"))
     assert os.path.samefile(old_segment, replica / live / old_segment.name)
     assert IndexStore(replica).generations() == [first, live]
+
+
+@pytest.mark.tool
+def test_the_readme_rsync_fetches_a_current_rewritten_within_the_same_second(tmp_path):
+    """Two publishes within one second leave CURRENT the same size with the same whole-second
+    mtime; rsync's default quick check would skip it and the replica would stay behind."""
+    if shutil.which("rsync") is None:
+        pytest.skip("rsync is not installed (apt-get install rsync)")
+    line = next(line for line in readme_recipe().splitlines() if line.startswith("rsync "))
+    outbox, incoming = tmp_path / "outbox", tmp_path / "incoming"
+    outbox.mkdir()
+    incoming.mkdir()
+    second = int(time.time()) - 60
+    (incoming / "CURRENT").write_text("gen-000001\n")
+    os.utime(incoming / "CURRENT", ns=(second * 10**9 + 100, second * 10**9 + 100))
+    (outbox / "CURRENT").write_text("gen-000002\n")
+    os.utime(outbox / "CURRENT", ns=(second * 10**9 + 900_000, second * 10**9 + 900_000))
+    command = line.replace("primary.example.org:/srv/newsindex/outbox/", f"{outbox}/") \
+        .replace("/srv/newsindex/incoming/", f"{incoming}/")
+    done = subprocess.run(["bash", "-euc", command], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (incoming / "CURRENT").read_text() == "gen-000002\n"
