@@ -373,7 +373,7 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
            show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README; `*` lists every article),
     or --batch for evaluation."""
-    from .search import SearchFilters, batch_search, parse_day, parse_language, search as run_search
+    from .search import SearchFilters, batch_search, parse_day, parse_language, prepare, search as run_search
     from .store import LiveIndex
 
     settings = load_settings(index=index, feedback=feedback)
@@ -402,6 +402,7 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
     if per_page > settings.max_per_page:
         raise UsageError(f"--limit {per_page} is more than a page can hold ({settings.max_per_page}, "
                          f"{config.SETTINGS['max_per_page'].env}); use --page for the next results")
+    prepare(live, filters)  # opening and language models: the command's start-up, not the query's time
     results = run_search(live, query, page=page, per_page=per_page, filters=filters, sort=sort,
                          settings=settings)
     if as_json:

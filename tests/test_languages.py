@@ -225,6 +225,95 @@ def test_english_punkt_with_stdlib_regexes_splits_exactly_as_nltk():
         assert list(fast.span_tokenize(text)) == list(stock.span_tokenize(text))
 
 
+_LIGHT_NLTK = r"""
+import json, sys, threading
+from indexer.analysis import load_models, nltk_data_path
+from indexer.analysis.nltk_modules import punkt, snowball
+from indexer.analysis.punkt import english_punkt
+
+if sys.argv[1] == "thread":  # another thread running: the ordinary import
+    threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
+elif sys.argv[1] == "imported":  # NLTK imported already: its modules are used as they are
+    import nltk.stem.snowball
+load_models(["en", "de", "fr"])
+light = snowball()
+report = {"nltk_left_loaded": sorted(n for n in sys.modules if n == "nltk" or n.startswith("nltk."))}
+words = json.load(open(sys.argv[2], encoding="utf-8"))
+texts = [open(p, encoding="utf-8").read() for p in sys.argv[3:]]
+import nltk  # a library user's later import: the whole of NLTK, not a bare package
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize.punkt import PunktTokenizer
+nltk_data_path()
+report["full_nltk"] = hasattr(nltk, "word_tokenize") and hasattr(nltk, "pos_tag")
+report["same_module"] = light is sys.modules["nltk.stem.snowball"]
+report["stems_differ"] = [(lang, w) for lang, ws in words.items() for w in ws
+                          if light.SnowballStemmer(lang).stem(w) != SnowballStemmer(lang).stem(w)]
+report["punkt_light"] = punkt() is not sys.modules["nltk.tokenize.punkt"]
+stock = PunktTokenizer("english")
+report["spans_differ"] = sum(list(english_punkt().span_tokenize(t)) != list(stock.span_tokenize(t))
+                             for t in texts)
+print(json.dumps(report))
+"""
+
+
+def _light_nltk_run(mode: str, tmp_path) -> dict:
+    import csv
+    import itertools
+    import json
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import needs_shared
+    from tests.language_samples import SAMPLES
+
+    repo = Path(__file__).resolve().parents[1]
+    names = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
+             "pt": "portuguese", "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian",
+             "fi": "finnish", "hu": "hungarian", "ro": "romanian", "ru": "russian", "ar": "arabic"}
+    words = {name: sorted({w.lower() for text in SAMPLES[code] for w in re.findall(r"[^\W\d_]+", text)})
+             for code, name in names.items() if code in SAMPLES}
+    with open(needs_shared("german-news-10kgnad", "test.csv"), encoding="utf-8", newline="") as f:
+        german = [text for _, text in itertools.islice(csv.reader(f, delimiter=";", quotechar="'"), 200)]
+    words["german"] += sorted({w.lower() for text in german for w in re.findall(r"[^\W\d_]+", text)})
+    english = needs_shared("export", "reuters", "docs.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    words["english"] += sorted({w.lower() for line in english
+                                for w in re.findall(r"[^\W\d_]+", json.loads(line)["body"])})
+    texts = []
+    for i, line in enumerate(english[:100]):
+        texts.append(tmp_path / f"{i}.txt")
+        texts[-1].write_text(json.loads(line)["body"], encoding="utf-8")
+    (tmp_path / "words.json").write_text(json.dumps(words), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(repo), "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _LIGHT_NLTK, mode, str(tmp_path / "words.json"),
+                          *map(str, texts)], capture_output=True, text=True, env=env, cwd=repo,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert len(words["english"]) > 3000 and len(words["german"]) > 5000
+    assert report["stems_differ"] == [] and report["spans_differ"] == 0 and report["full_nltk"]
+    return report
+
+
+def test_nltk_snowball_and_punkt_load_without_the_rest_of_nltk(tmp_path):
+    """A cold command imports NLTK's Snowball and Punkt without NLTK's package __init__ (120 ms):
+    they stem and split exactly as the ordinary import's, no trace of the bare packages is left
+    in sys.modules, and a later `import nltk` gets the whole toolkit."""
+    report = _light_nltk_run("cold", tmp_path)
+    assert report["nltk_left_loaded"] == []
+    assert not report["same_module"] and report["punkt_light"]
+
+
+@pytest.mark.parametrize("mode", ["thread", "imported"])
+def test_nltk_is_imported_the_ordinary_way_when_the_light_way_is_not_safe(mode, tmp_path):
+    """With another thread running (it could import nltk meanwhile) or NLTK already imported,
+    the ordinary modules are used."""
+    report = _light_nltk_run(mode, tmp_path)
+    assert "nltk.stem.snowball" in report["nltk_left_loaded"]
+    assert report["same_module"] and not report["punkt_light"]
+
+
 # ------------------------------------------------------------------ highlighting
 
 def spec_for(query: str, lang: str) -> MatchSpec:

@@ -16,6 +16,8 @@ The pieces, each small:
 * :mod:`.words`: one surface word -> indexed terms (:func:`analyze_word`), the
   per-language rules and why stemming comes before folding;
 * :mod:`.sentences`: sentence boundaries per language (Punkt for English);
+* :mod:`.punkt` and :mod:`.nltk_modules`: NLTK's Punkt and Snowball, loaded
+  without the rest of NLTK and checked against it;
 * this module: whole texts (:func:`analyze`, :func:`term_positions`,
   :func:`query_terms`) and the Whoosh face of the analyzer.
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.formats import Positions
@@ -43,10 +45,11 @@ from .languages import (
     LANGUAGES, NLTK_DATA, STEMMED_LANGUAGES, STOPWORD_LANGUAGES, Language, normalize_language,
     stopwords,
 )
+from .punkt import english_punkt
 from .sentences import sentence_spans
 from .words import (
     ACRONYMS_NOT_STOPWORDS, MAX_WORD_CHARS, STOPWORDS, WORD_RE, Emission, UnknownLanguage,
-    WordAnalysis, analyze_word, fold, rules, stem, word_analyzer,
+    Stemmer, WordAnalysis, analyze_word, fold, rules, stem, word_analyzer,
 )
 
 # 2: Latin runs inside CJK words are words; CJK runs over 64 chars indexed
@@ -57,10 +60,25 @@ ANALYZER_VERSION = 3
 __all__ = [
     "ACRONYMS_NOT_STOPWORDS", "ANALYZER_VERSION", "AnalyzedToken", "Emission", "LANGUAGES",
     "Language", "MAX_WORD_CHARS", "NEWS_ANALYZER", "NLTK_DATA", "NewsAnalyzer", "NewsPositions",
-    "STEMMED_LANGUAGES", "STOPWORDS", "STOPWORD_LANGUAGES", "UnknownLanguage", "WORD_RE",
-    "WordAnalysis", "analyze", "analyze_word", "fold", "nltk_data_path", "normalize_language",
-    "query_terms", "rules", "sentence_spans", "stem", "stopwords", "term_positions", "word_analyzer",
+    "STEMMED_LANGUAGES", "STOPWORDS", "STOPWORD_LANGUAGES", "Stemmer", "UnknownLanguage", "WORD_RE",
+    "WordAnalysis", "analyze", "analyze_word", "fold", "load_models", "nltk_data_path",
+    "normalize_language", "query_terms", "rules", "sentence_spans", "stem", "stopwords", "term_positions", "word_analyzer",
 ]
+
+
+def load_models(languages: Iterable[str], sentences: bool = True) -> None:
+    """Load now what analysing text in ``languages`` needs: their Snowball stemmers and, with
+    ``sentences``, English Punkt (the one sentence model; other languages split by rules).
+
+    Both are loaded on first use anyway. A server loads them while it warms up and a command
+    before it starts its query, so a query's time is the query's own work.
+    """
+    for lang in languages:
+        stemmer = rules(lang).stem
+        if isinstance(stemmer, Stemmer):
+            stemmer.load()
+        if sentences and rules(lang).lang == "en":
+            english_punkt()
 
 
 def nltk_data_path() -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .nltk_modules import punkt as nltk_punkt
+
 _CHECK = ("Mr. Smith went to Washington, D.C. on Jan. 3. He met the U.S. envoy at 9 a.m. \"It was "
           "fine,\" he said... Then he left! Was it 5.5 p.m.? No. The A.B.C. Corp. (est. 1901) agreed. "
           "Dr. Jones, Ph.D., arrived at 10 o'clock. “Quoted.” Next sentence here.\n\nNew paragraph. "
@@ -31,7 +33,7 @@ def english_punkt():
     through a seekable-stream wrapper, ~40 ms slower, and the stock-and-fast pair read it twice);
     tests/test_languages.py checks the parameters equal NLTK's loader's.
     """
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
+    PunktSentenceTokenizer = nltk_punkt().PunktSentenceTokenizer
 
     params = punkt_parameters("english")
     stock = PunktSentenceTokenizer(params)
@@ -49,8 +51,6 @@ def punkt_parameters(lang: str):
     ``nltk.tokenize.punkt.load_punkt_params`` builds it (tab-separated text files)."""
     from collections import defaultdict
 
-    from nltk.tokenize.punkt import PunktParameters
-
     from .languages import NLTK_DATA
 
     folder = NLTK_DATA / "tokenizers" / "punkt_tab" / lang
@@ -59,7 +59,7 @@ def punkt_parameters(lang: str):
         with open(folder / name, encoding="utf-8") as f:
             return f.read().splitlines()
 
-    params = PunktParameters()
+    params = nltk_punkt().PunktParameters()
     params.collocations = {tuple(line.split("\t")) for line in lines("collocations.tab")}
     params.sent_starters = set(lines("sent_starters.txt"))
     params.abbrev_types = set(lines("abbrev_types.txt"))
@@ -69,7 +69,7 @@ def punkt_parameters(lang: str):
 
 
 def _stdlib_lang_vars():
-    from nltk.tokenize.punkt import PunktLanguageVars
+    PunktLanguageVars = nltk_punkt().PunktLanguageVars
 
     class StdlibLanguageVars(PunktLanguageVars):
         re_boundary_realignment = re.compile(PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE)
@@ -99,7 +99,7 @@ def _stdlib_lang_vars():
 
 
 def _stdlib_token():
-    from nltk.tokenize.punkt import PunktToken
+    PunktToken = nltk_punkt().PunktToken
 
     non_punct = re.compile(r"[^\W\d]", re.UNICODE)
 

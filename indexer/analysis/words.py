@@ -80,11 +80,12 @@ def word_re_with_marks() -> re.Pattern:
     )
 
 
-class _Stemmer:
+class Stemmer:
     """An NLTK Snowball stemmer behind an unbounded dict cache.
 
-    NLTK is imported on first use only, so that commands which analyse nothing
-    (an unchanged reindex, stats) do not pay for importing it.
+    NLTK's Snowball is imported on first use only (or by :meth:`load`), so that commands
+    which analyse nothing (an unchanged reindex, stats) do not pay for importing it, and
+    without the rest of NLTK (:mod:`.nltk_modules`).
     """
 
     def __init__(self, language: str = "english") -> None:
@@ -92,26 +93,27 @@ class _Stemmer:
         self._stem: Callable[[str], str] | None = None
         self._cache: dict[str, str] = {}
 
+    def load(self) -> Callable[[str], str]:
+        """Import NLTK's Snowball (without the rest of NLTK) and make the stemmer, if not yet done."""
+        if self._stem is None:
+            from .nltk_modules import snowball
+
+            self._stem = snowball().SnowballStemmer(self.language).stem
+        return self._stem
+
     def __call__(self, word: str) -> str:
         try:
             return self._cache[word]
         except KeyError:
             pass
-        if self._stem is None:
-            from . import nltk_data_path
-
-            nltk_data_path()
-            from nltk.stem.snowball import SnowballStemmer
-
-            self._stem = SnowballStemmer(self.language).stem
-        stemmed = self._stem(word) if len(word) > 2 else word
+        stemmed = (self._stem or self.load())(word) if len(word) > 2 else word
         if len(self._cache) < 2_000_000:
             self._cache[word] = stemmed
         return stemmed
 
 
 #: The English stemmer (NLTK Snowball "english", i.e. Porter2).
-stem = _Stemmer()
+stem = Stemmer()
 #: NLTK's English stopword list ("don't" and "dont" alike).
 STOPWORDS = stopwords("en")
 
@@ -214,7 +216,7 @@ def _rules_for(lang: str) -> Rules:
         return Rules("en", STOPWORDS, stem, index_stopwords=False, stopwords_folded=True)
     return Rules(
         lang, stopwords(lang),
-        stem=_Stemmer(language.nltk_name) if language.stemmer else None,
+        stem=Stemmer(language.nltk_name) if language.stemmer else None,
         stopwords_folded=lang == "el",  # NLTK's Greek list is partly written without accents
         elisions=_ELISIONS.get(lang, frozenset()),
         apostrophe_suffix=lang == "tr",
