@@ -341,7 +341,7 @@ class IndexStore:
             except BlockingIOError:
                 who = _describe_holder(_read_holder(fd))
                 if not wait:
-                    raise ReindexRunning(f"another reindex is already writing {self.root} ({who}); "
+                    raise ReindexRunning(f"another command is writing {self.root} ({who}); "
                                          f"wait for it to finish, or pass --wait to queue behind it") from None
                 if on_wait:
                     on_wait(who)

@@ -161,6 +161,11 @@ def test_second_writer_is_refused_naming_the_running_process(sample_dir, index_d
         assert result.returncode == 3
         assert f"pid {os.getpid()}" in result.stderr and "--wait" in result.stderr
         assert "LockError" not in result.stderr and "Traceback" not in result.stderr
+        # a publish refused meanwhile names the command that holds the index, not "a reindex"
+        published = run_cli("publish", "--index", str(index_dir), str(index_dir.parent / "replica"))
+        assert published.returncode == 3 and "another reindex" not in published.stderr
+        assert f"writing {index_dir} (pid {os.getpid()}" in published.stderr
+        assert "newsindex reindex somewhere" in published.stderr and "--wait" in published.stderr
 
 
 def test_stats_reports_the_index(sample_dir, index_dir):
