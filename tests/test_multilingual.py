@@ -202,6 +202,8 @@ def test_api_hits_facets_and_the_lang_parameter(client):
     assert [h["id"] for h in one["hits"]] == ["sample-it"] and len(one["facets"]["language"]) == 3
     bad = client.get("/api/search?q=salario&lang=German")
     assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "lang"
+    assert "its code is de" in bad.get_json()["error"]["message"]  # what to send instead
+    assert "its code" not in client.get("/api/search?q=salario&lang=xx").get_json()["error"]["message"]
     article = client.get("/api/articles/de-strike?q=Gewerkschaft").get_json()
     assert article["language"] == "de" and "<mark>Gewerkschaften</mark>" in article["title_html"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.analysis import LANGUAGES
+from indexer.analysis import LANGUAGES, normalize_language
 from indexer.config import Settings
 from indexer.query import normalize_query, strip_controls
 from indexer.search import (MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search,
@@ -175,7 +175,9 @@ def _languages(args: MultiDict) -> tuple[str, ...]:
     codes = args.getlist("lang")
     for code in codes:
         if code not in LANGUAGES:
-            raise QueryError(f"lang must be a language code like en, de or fr (got {code[:20]!r})", "lang")
+            meant = normalize_language(code)  # "German", "de-AT": say which code to send
+            hint = f": its code is {meant}" if meant else ""
+            raise QueryError(f"lang must be a language code like en, de or fr (got {code[:20]!r}{hint})", "lang")
     return tuple(dict.fromkeys(codes))
 
 
