@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import threading
 import types
@@ -77,10 +78,10 @@ def _modules() -> tuple[types.ModuleType, types.ModuleType]:
 
 def _light_import() -> tuple[types.ModuleType, types.ModuleType] | None:
     """Both modules without NLTK's package ``__init__`` files, or None where that is not safe."""
-    if any(name == "nltk" or name.startswith("nltk.") for name in sys.modules):
-        return None  # NLTK (or part of it) is imported already: the ordinary import costs nothing
     if threading.active_count() != 1:
         return None  # another thread could import nltk while the bare packages are visible
+    if any(name == "nltk" or name.startswith("nltk.") for name in sys.modules):
+        return None  # NLTK (or part of it) is imported already: the ordinary import costs nothing
     spec = importlib.util.find_spec("nltk")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -88,7 +89,7 @@ def _light_import() -> tuple[types.ModuleType, types.ModuleType] | None:
     try:
         for name in _PACKAGES:
             package = types.ModuleType(name)
-            package.__path__ = [root + name[len("nltk"):].replace(".", "/")]
+            package.__path__ = [os.path.join(root, *name.split(".")[1:])]
             package.__package__ = name
             sys.modules[name] = package
         sys.modules["nltk.corpus"].stopwords = _NotLoadedCorpus()
