@@ -123,6 +123,7 @@ class Plan:
     files: dict[tuple[str, str], tuple[int, int, list]] = field(default_factory=dict)  # -> size, mtime, problems
     unchanged_files: set[tuple[str, str]] = field(default_factory=set)
     failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
+    partly_read: set[tuple[str, str]] = field(default_factory=set)  # files with entries skipped this run
     problems: list[Problem] = field(default_factory=list)
     added: int = 0
     updated: int = 0
@@ -160,6 +161,8 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                 continue
             if isinstance(item, Problem):
                 _problem(plan, root, item)
+                if not (item.whole_file or item.warning or item.ignored):
+                    plan.partly_read.add((root, item.path))  # which article it was may be unknown
                 continue
             progress.advance()
             if item.id in where_seen:
@@ -234,28 +237,44 @@ def _still_holds(previous: Indexed, base: Manifest, stats: dict) -> bool:
     return stats[key]
 
 
-def deletions(indexed: IndexedArticles, roots: list[str], plan: Plan) -> tuple[list[int], dict[str, int]]:
-    """Docnums of articles gone from the sources, and how many each root loses.
+@dataclass
+class Deletions:
+    """What an incremental run deletes, and what it keeps because it could not read it."""
 
-    Gone: under one of ``roots``, from a file that is not unchanged, not
-    unreadable this time, and whose id was not read again.
+    gone: list[int] = field(default_factory=list)  # docnums
+    per_root: dict[str, int] = field(default_factory=dict)  # articles each source loses
+    kept_unreadable: int = 0  # not read again, kept: their file, or an entry of it, was unreadable
+
+
+def deletions(indexed: IndexedArticles, roots: list[str], plan: Plan) -> Deletions:
+    """The articles gone from the sources: under one of ``roots``, from a file that is not
+    unchanged, and whose id was not read again.
+
+    Kept instead: the articles of a file that could not be read this time, and of a file with
+    an entry that could not be read (a line of bad JSON, a body that is not text, a text file
+    cut to its headline), since which article that entry was may not be known. Losing nothing
+    outweighs deleting at once what the file no longer holds: the run after the input is
+    fixed reads the file whole again and deletes it then.
     """
     wanted = set(roots)
     replaced = set(plan.replaced)
-    gone: list[int] = []
-    per_root: dict[str, int] = {}
+    result = Deletions()
     for base, codes, live, files in indexed.file_keys():
-        check = np.array([f[0] in wanted and f not in plan.unchanged_files
-                          and not _unreadable(plan.failed_files, f[0], f[1]) for f in files] or [False])
+        check = np.array([f[0] in wanted and f not in plan.unchanged_files for f in files] or [False])
+        unread = np.array([_unreadable(plan.failed_files, f[0], f[1]) or f in plan.partly_read
+                           for f in files] or [False])
         candidates = np.flatnonzero(live & check[codes])
         for local in candidates.tolist():
             docnum = base + local
             if docnum in replaced or indexed.article_id(docnum) in plan.seen:
                 continue
-            gone.append(docnum)
+            if unread[codes[local]]:
+                result.kept_unreadable += 1
+                continue
+            result.gone.append(docnum)
             root = files[int(codes[local])][0]
-            per_root[root] = per_root.get(root, 0) + 1
-    return gone, per_root
+            result.per_root[root] = result.per_root.get(root, 0) + 1
+    return result
 
 
 def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:

@@ -171,6 +171,9 @@ def format_summary(s, index_dir) -> str:
     if s.kept_sources:
         kept = (f"\n  not read this run, kept as they were: the articles of {', '.join(s.kept_sources)} "
                 f"(give every source to check them all)")
+    if s.kept_unreadable:
+        kept += (f"\n  kept as they were: {_articles(s.kept_unreadable)} of files with entries that could "
+                 f"not be read (see the skipped lines above; fix them and run again)")
     timing = f"{s.seconds:.1f} s" + (f" · {s.rate:,.0f} articles/s" if s.written and s.seconds > 0 else "")
     return f"{head}\n  {counts}{kept}\n  {timing}"
 

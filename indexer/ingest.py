@@ -29,7 +29,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
 from .articles import Problem
-from .changes import IndexedArticles, Plan, check_losses, deletions, read_sources
+from .changes import Deletions, IndexedArticles, Plan, check_losses, deletions, read_sources
 from .codec import read_toc, write_toc
 from .columns import build_columns
 from .config import SettingError, Settings
@@ -80,6 +80,7 @@ class ReindexSummary:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
     kept_sources: list[str] = field(default_factory=list)  # in the index, not given this run: left as they were
+    kept_unreadable: int = 0  # not read again but kept: their file, or an entry of it, could not be read
     first_build: bool = False  # the index did not exist before this run
 
     @property
@@ -98,7 +99,8 @@ class ReindexSummary:
                 "warnings": self.warnings, "ignored": self.ignored, "written": self.written,
                 "articles": self.articles, "seconds": round(self.seconds, 3),
                 "articles_per_second": round(self.rate, 1), "generation": self.generation,
-                "notes": self.notes, "kept_sources": self.kept_sources}
+                "notes": self.notes, "kept_sources": self.kept_sources,
+                "kept_unreadable": self.kept_unreadable}
 
 
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
@@ -156,14 +158,16 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         run = _GenerationRun(store, base.name, full, base.manifest, workers, progress, segment_tokens, default)
         try:
             plan = read_sources(roots, indexed, base.manifest, full, progress, run.add)
-            gone, lost = ([], {}) if full else deletions(indexed, roots, plan)
+            removal = Deletions() if full else deletions(indexed, roots, plan)
+            gone = removal.gone
             if not allow_deletes:
-                check_losses(indexed, roots, plan, full, lost)
+                check_losses(indexed, roots, plan, full, removal.per_root)
             summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
                                      updated=plan.updated, unchanged=plan.unchanged,
                                      deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
                                      problems=plan.problems, notes=notes)
             summary.first_build = first_build
+            summary.kept_unreadable = removal.kept_unreadable
             if not full:
                 summary.kept_sources = [root for root in base.manifest.roots if root not in roots]
             summary.ignored = sum(1 for p in plan.problems if p.ignored)

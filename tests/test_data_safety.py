@@ -149,6 +149,41 @@ def test_a_few_deletions_go_through_as_before(two_sources):
     assert summary.deleted == 1 and "b1.txt" not in ids_in(index_dir)
 
 
+def test_an_article_that_cannot_be_read_this_time_keeps_its_indexed_copy(tmp_path, capsys):
+    """A line that became bad JSON, a field of the wrong type, a text file cut to its headline:
+    the run skips them (exit 1, reported) and keeps what the index had, as it does for a file
+    that cannot be read at all. Fixing the input updates them; removing them deletes them."""
+    dir_a, dir_b = make_sources(tmp_path, a=6, b=5)
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [dir_a, dir_b])
+    before = ids_in(index_dir)
+    wire = dir_a / "wire.jsonl"
+    lines = wire.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1][:-30]  # truncated: its id cannot even be read
+    lines[2] = json.dumps(story("a", 2) | {"body": 42})  # the id is known, the body is not text
+    lines[5] = json.dumps(story("a", 5) | {"title": "A story 5, corrected"})  # a real update beside them
+    wire.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (dir_b / "b3.txt").write_text("B story 3\n")  # a headline and no body
+    result = cli(capsys, "reindex", "--json", "--index", str(index_dir), str(dir_a), str(dir_b))
+    summary = json.loads(result.stdout)
+    assert result.returncode == 1 and summary["skipped"] == 3
+    assert summary["deleted"] == 0 and summary["updated"] == 1 and ids_in(index_dir) == before
+    assert summary["kept_unreadable"] == 3
+    # the same input again: still kept, the skips still reported
+    again = reindex(index_dir, [dir_a, dir_b])
+    assert again.skipped == 3 and again.deleted == 0 and ids_in(index_dir) == before
+    # fixed: the file is read whole again, and what it no longer holds goes
+    write_jsonl(wire, [story("a", i) for i in (0, 1, 2, 3)])
+    (dir_b / "b3.txt").write_text("B story 3\n\nThe body is back.\n")
+    summary = reindex(index_dir, [dir_a, dir_b])
+    assert summary.skipped == 0 and summary.kept_unreadable == 0 and summary.deleted == 2
+    assert ids_in(index_dir) == before - {"a4", "a5"}
+    wire.write_text(wire.read_text(encoding="utf-8")[:-5] + "\n", encoding="utf-8")  # the last line
+    result = cli(capsys, "reindex", "--index", str(index_dir), str(dir_a), str(dir_b))
+    assert result.returncode == 1 and "deleted 0" in result.stdout
+    assert "kept as they were: 1 article of files with entries that could not be read" in result.stdout
+
+
 # ------------------------------------------------------------------ rollback
 
 
