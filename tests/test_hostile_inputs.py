@@ -39,7 +39,8 @@ EXPECTED = [
     ("binary/random.txt", None, "binary file", False),
     ("binary/zeros.jsonl", None, "binary file", False),
     ("dangling.txt", None, "cannot read file: No such file or directory", False),
-    ("devzero.txt", None, "not a regular file", False),
+    ("devzero.txt", None, "symbolic link to /dev/zero, outside the source; not read (give that path as "
+                          "a source of its own to index it)", False),
     ("empty/empty.html", None, "empty file", False),
     ("empty/empty.json", None, "empty file", False),
     ("empty/empty.jsonl", None, "empty file", False),

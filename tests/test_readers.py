@@ -425,6 +425,27 @@ def test_fifo_and_dangling_link_are_problems_not_hangs(tmp_path):
     ]
 
 
+def test_links_out_of_the_source_are_not_read_links_inside_it_are(tmp_path):
+    """Whoever can drop a link into a source folder must not get /etc/passwd indexed and served;
+    links that stay inside the source (a tidier layout of its own files) are followed."""
+    source, elsewhere = tmp_path / "source", tmp_path / "elsewhere"
+    write(source / "2024" / "one.txt", "One\n\nThe first article, about rye.\n")
+    write(elsewhere / "two.txt", "Two\n\nAn article outside the source, about oats.\n")
+    (source / "latest").symlink_to(source / "2024")  # inside: followed, and read once
+    (source / "passwd.txt").symlink_to("/etc/passwd")
+    (source / "other").symlink_to(elsewhere)
+    (source / "two.txt").symlink_to(elsewhere / "two.txt")
+    (source / "sneaky").symlink_to(source / ".." / "elsewhere")
+    articles, problems = read_all(source)
+    assert sorted(a.id for a in articles) == ["2024/one.txt"]
+    assert [(p.path, p.warning) for p in problems if "already visited" in p.reason] == [("latest", True)]
+    outside = {p.path: p for p in problems if not p.warning}
+    assert set(outside) == {"other", "passwd.txt", "sneaky", "two.txt"}
+    assert all(p.whole_file and "outside the source; not read" in p.reason for p in outside.values())
+    assert f"symbolic link to {elsewhere}" in outside["other"].reason
+    assert "symbolic link to /etc/passwd" in outside["passwd.txt"].reason
+
+
 def test_unsupported_extension(tmp_path):
     write(tmp_path / "export.csv", "id,body\n1,text\n")
     write(tmp_path / "noext", "text")

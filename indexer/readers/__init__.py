@@ -133,6 +133,7 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
     relative-path order (a directory's contents come where its name sorts).
     """
     visited: set[tuple[int, int]] = set()
+    real_root = os.path.realpath(root)
     entries, problem = _list_directory(root, "", visited)
     if problem:
         yield problem
@@ -143,6 +144,11 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             stack.pop()
             continue
         rel, entry = item
+        if entry.is_symlink() and not _inside(real_root, entry.path):
+            target = os.path.realpath(entry.path)
+            yield Problem(rel, f"symbolic link to {_text(target)}, outside the source; not read (give that "
+                               f"path as a source of its own to index it)", whole_file=True)
+            continue
         if _is_dir(entry):
             entries, problem = _list_directory(Path(entry.path), rel, visited)
             if problem:
@@ -153,6 +159,14 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             stack.append(iter(entries))
         elif not entry.name.upper().startswith(_SKIPPED_PREFIXES):
             yield from _read_file(Path(entry.path), rel, unchanged)
+
+
+def _inside(real_root: str, path: str) -> bool:
+    """Does ``path``, links resolved, stay inside the source? A link out of it (to /etc/passwd,
+    another archive) is not read: the source's owner chose what to publish, not whoever could
+    drop a link into it."""
+    target = os.path.realpath(path)
+    return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
