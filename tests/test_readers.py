@@ -298,6 +298,17 @@ def test_invalid_json_names_the_column_and_nothing_of_python(tmp_path):
         (2, "invalid JSON: a number of 5,001 digits at column 8 (at most 4,300)")]
 
 
+def test_invalid_json_points_where_the_line_breaks_off(tmp_path):
+    """A truncated line and an unterminated string are reported where they break off, not at
+    the line's newline (which the parser would call line 2, column 1)."""
+    line = json.dumps({"id": "t", "title": "Cut", "body": "A body long enough to be cut short."})
+    (tmp_path / "cut.jsonl").write_text(line[:-1] + "\n" + line[:40] + "\r\n", encoding="utf-8")
+    _, problems = read_all(tmp_path)
+    assert [(p.line, p.reason) for p in problems] == [
+        (1, f"invalid JSON: Expecting ',' delimiter at column {len(line)}"),
+        (2, "invalid JSON: Unterminated string starting at column 37")]
+
+
 @pytest.mark.parametrize("value, expected", [
     ("2024-03-05T10:00:00-05:00", datetime(2024, 3, 5, 15, 0, tzinfo=UTC)),
     ("2024-03-05 10:00", datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),

@@ -134,10 +134,11 @@ def _parse_lines(lines: Iterable[tuple[int, str] | Problem], rel: str
 
 def _parse_line(text: str, rel: str, number: int) -> Iterator[Article | Problem]:
     """Turn one JSON Lines line into an Article (plus warnings) or a Problem."""
+    text = text.rstrip("\r\n")  # the parser would point at the line's end as a line 2, column 1
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        yield Problem(rel, f"invalid JSON: {_syntax(err)} at column {err.colno}", line=number)
+        yield Problem(rel, f"invalid JSON: {_syntax(err)}", line=number)
         return
     except (ValueError, RecursionError) as err:  # e.g. an integer of 5,000 digits
         yield Problem(rel, f"invalid JSON: {_describe(err, text)}", line=number)
@@ -161,7 +162,7 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         if _first_line_is_json(text):
             yield from _parse_lines(enumerate(text.split("\n"), start=1), rel)
         else:
-            yield Problem(rel, f"invalid JSON: {_syntax(err)} at line {err.lineno} column {err.colno}",
+            yield Problem(rel, f"invalid JSON: {_syntax(err, with_line=True)}",
                           whole_file=True)
         return
     except (ValueError, RecursionError) as err:
@@ -176,12 +177,11 @@ def read_json(path: Path, rel: str) -> Iterator[Article | Problem]:
         yield from _to_article(value, rel, None, prefix="")
 
 
-def _syntax(err: json.JSONDecodeError) -> str:
-    """The parser's message without its dangling "at" ("Invalid control character at")."""
-    message = err.msg
-    if message.endswith(" at") and not message.endswith("starting at"):
-        message = message[:-3]
-    return message
+def _syntax(err: json.JSONDecodeError, with_line: bool = False) -> str:
+    """The parser's message and where: its messages end in a dangling "at" ("Invalid control
+    character at", "Unterminated string starting at"), which the position completes."""
+    message = err.msg[:-3] if err.msg.endswith(" at") else err.msg
+    return f"{message} at {f'line {err.lineno} ' if with_line else ''}column {err.colno}"
 
 
 _LONG_NUMBER = re.compile(r"-?[0-9]{%d,}" % (sys.get_int_max_str_digits() + 1))
