@@ -306,8 +306,7 @@ def rollback(generation, index, wait):
 
     settings = load_settings(index=index)
     store = IndexStore(settings.index, keep_generations=settings.keep_generations)
-    if not store.generations():
-        raise IndexNotFound(f"no index has been built in {store.root} yet; run `newsindex reindex SOURCE` first")
+    store.require_built()
     command = "newsindex rollback " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     with store.lock(wait=wait, command=command,
                     on_wait=lambda who: click.echo(f"waiting for the running reindex ({who})", err=True)):

@@ -237,6 +237,7 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
     settings = settings or Settings.load()
     progress = progress or SilentProgress()
     store = IndexStore(index_dir, keep_generations=settings.keep_generations)
+    store.require_built()
     with store.lock(wait=wait, command=command,
                     on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")):
         generation = LiveIndex(store.root).current()

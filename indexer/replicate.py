@@ -57,6 +57,10 @@ def publish(source_dir: str | os.PathLike, dest_dir: str | os.PathLike, *, wait:
     source, dest = IndexStore(source_dir), IndexStore(dest_dir)
     if source.root.resolve() == dest.root.resolve():
         raise UsageError(f"{dest.root} is the index itself; give another directory to publish to")
+    if dest.root.resolve().is_relative_to(source.root.resolve()):
+        raise UsageError(f"{dest.root} is inside the index {source.root}; give a directory outside it "
+                         f"to publish to")
+    source.require_built()
     with source.lock(wait=wait, command="newsindex publish") as _:
         name = source.current_name()
         if name is None:

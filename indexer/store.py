@@ -196,7 +196,7 @@ class IndexStore:
     def generations(self) -> list[str]:
         try:
             names = [p.name for p in self.root.iterdir() if GEN_RE.match(p.name)]
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(names, key=lambda n: int(GEN_RE.match(n).group(1)))
 
@@ -300,7 +300,8 @@ class IndexStore:
         raise IndexUnreadable(f"the index at {self.root} kept changing while opening it; try again")
 
     # -- writing ---------------------------------------------------------------
-    def check_is_index_directory(self) -> None:
+    def check_is_index_directory(self, purpose: str = "Is it the right --index? Give a new or empty "
+                                                     "directory for a new index") -> None:
         """Refuse to write an index into a folder that holds other things (a typo in ``--index``).
 
         A new or empty folder becomes an index; one that already is one (``CURRENT``,
@@ -320,7 +321,19 @@ class IndexStore:
             shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
             raise NotAnIndexDirectory(
                 f"{self.root} is not a newsindex index and is not empty (it holds {shown}); nothing "
-                f"was written. Is it the right --index? Give a new or empty directory for a new index")
+                f"was written. {purpose[0].upper()}{purpose[1:]}")
+
+    def require_built(self) -> None:
+        """Refuse, creating nothing, when there is no index to work on: the commands that change an
+        index that must exist already (optimize, rollback, publishing from it) check this before
+        taking the lock, which would create the folder and its lock file (a mistyped ``--index``)."""
+        if self.generations():
+            return
+        if self.root.exists():
+            self.check_is_index_directory(purpose="is it the right --index?")
+        raise IndexNotFound(f"no index has been built in {self.root} yet; run "
+                            f"`newsindex reindex{index_option(self.root)} SOURCE` first (or is it the "
+                            f"right --index?)")
 
     @contextmanager
     def lock(self, wait: bool = False, command: str = "", on_wait=None) -> Iterator[dict | None]:

@@ -344,6 +344,25 @@ def test_an_index_is_never_written_into_a_folder_of_other_files(tmp_path, capsys
         assert sorted(p.name for p in dir_a.iterdir()) == ["wire.jsonl"]
     same = cli(capsys, "publish", "--index", str(tmp_path / "index"), str(tmp_path / "index"))
     assert "is the index itself" in one_line_error(same, code=2)  # a usage error too
+    inside = cli(capsys, "publish", "--index", str(tmp_path / "index"), str(tmp_path / "index" / "sub"))
+    assert "is inside the index" in one_line_error(inside, code=2)
+    assert not (tmp_path / "index" / "sub").exists()
+
+
+def test_commands_that_need_an_index_create_nothing_for_a_mistyped_one(tmp_path, capsys):
+    """optimize, rollback and publish read an index that must exist: a wrong --index is an
+    error that leaves no folder or lock file behind, and says what to check."""
+    dir_a, _ = make_sources(tmp_path)
+    missing = tmp_path / "indx"
+    for command in (["optimize"], ["rollback"], ["publish", str(tmp_path / "out")]):
+        result = cli(capsys, command[0], "--index", str(missing), *command[1:])
+        line = one_line_error(result, code=3)
+        assert f"no index has been built in {missing} yet" in line and "right --index" in line
+        assert not missing.exists() and not (tmp_path / "out").exists()
+        result = cli(capsys, command[0], "--index", str(dir_a), *command[1:])
+        line = one_line_error(result, code=2)
+        assert f"{dir_a} is not a newsindex index" in line and "Is it the right --index?" in line
+        assert "new or empty" not in line and sorted(p.name for p in dir_a.iterdir()) == ["wire.jsonl"]
 
 
 def test_an_index_inside_a_source_folder_is_ignored_not_read(tmp_path):
