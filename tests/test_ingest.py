@@ -153,6 +153,7 @@ def test_index_from_another_version_says_to_rebuild(sample_dir, index_dir):
 
 
 def test_second_writer_is_refused_naming_the_running_process(sample_dir, index_dir):
+    reindex(index_dir, [sample_dir])
     store = IndexStore(index_dir)
     with store.lock(command="newsindex reindex somewhere"):
         with pytest.raises(ReindexRunning, match=rf"pid {os.getpid()}.*--wait"):
