@@ -285,6 +285,24 @@ def _unreadable(failed: set[tuple[str, str]], root: str, path: str) -> bool:
     return any((root, "/".join(parts[:i])) in failed for i in range(1, len(parts)))
 
 
+def roots_emptied(indexed: IndexedArticles, left_out: list[str], removed: set[int]) -> set[str]:
+    """Of ``left_out`` (sources the index holds that this run did not read), those none of whose
+    articles stay: each one found again under a source read now (a folder that moved) or deleted.
+    Such a source is no longer one the index holds, so no run should say it kept it."""
+    if not left_out or indexed.corpus is None:
+        return set()
+    removed_docnums = np.fromiter(removed, dtype=np.int64, count=len(removed))
+    remaining = dict.fromkeys(left_out, 0)
+    for base, codes, live, files in indexed.file_keys():
+        alive = live.copy()
+        inside = removed_docnums[(removed_docnums >= base) & (removed_docnums < base + len(live))]
+        alive[inside - base] = False
+        for (root, _), n in zip(files, np.bincount(codes[alive], minlength=len(files)).tolist()):
+            if root in remaining:
+                remaining[root] += n
+    return {root for root, n in remaining.items() if n == 0}
+
+
 def articles_by_root(indexed: IndexedArticles) -> dict[str, int]:
     counts: dict[str, int] = {}
     for (root, _), n in indexed.count_by_file().items():

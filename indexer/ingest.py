@@ -29,7 +29,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
 from .articles import Problem
-from .changes import Deletions, IndexedArticles, Plan, check_losses, deletions, read_sources
+from .changes import (Deletions, IndexedArticles, Plan, check_losses, deletions, read_sources,
+                      roots_emptied)
 from .codec import read_toc, write_toc
 from .columns import build_columns
 from .config import SettingError, Settings
@@ -168,8 +169,11 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                                      problems=plan.problems, notes=notes)
             summary.first_build = first_build
             summary.kept_unreadable = removal.kept_unreadable
+            emptied: set[str] = set()
             if not full:
-                summary.kept_sources = [root for root in base.manifest.roots if root not in roots]
+                left_out = [root for root in base.manifest.roots if root not in roots]
+                emptied = roots_emptied(indexed, left_out, set(gone) | set(plan.replaced))
+                summary.kept_sources = [root for root in left_out if root not in emptied]
             summary.ignored = sum(1 for p in plan.problems if p.ignored)
             summary.warnings = sum(1 for p in plan.problems if p.warning and not p.ignored)
             summary.skipped = len(plan.problems) - summary.ignored - summary.warnings
@@ -180,7 +184,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                 summary.generation = live
                 summary.articles = len(indexed)
             else:
-                summary.articles = run.commit(plan, gone, summary, started, roots)
+                summary.articles = run.commit(plan, gone, summary, started, roots, dropped=emptied)
         except BaseException:
             run.discard()
             raise
@@ -424,8 +428,10 @@ class _GenerationRun:
         return sink.finish()
 
     def commit(self, plan: Plan, gone: list[int], summary: ReindexSummary, started: float,
-               roots: list[str]) -> int:
-        """Write the TOC, columns and manifest, check, and switch; returns the article count."""
+               roots: list[str], dropped: set[str] = frozenset()) -> int:
+        """Write the TOC, columns and manifest, check, and switch; returns the article count.
+
+        ``dropped``: sources not read this run that no longer hold any article of the index."""
         store = self.store
         try:
             new_segments = self._finish_segments()
@@ -435,7 +441,7 @@ class _GenerationRun:
             if not self.full:
                 segments = self._merge_small(gen, segments)
             summary.written = plan.written
-            manifest = self._manifest(plan, roots)
+            manifest = self._manifest(plan, list(roots) + sorted(dropped))
             sources = roots if self.full else sorted(set(roots) | set(manifest.roots))
             return self.publish(segments, summary, started, manifest, sources)
         except OSError as exc:

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from indexer.store import IndexStore
 from tests.conftest import REPO, SAMPLE, cli_in_process, run_cli
 
 
@@ -191,6 +192,25 @@ def test_a_run_that_leaves_out_a_source_says_what_it_kept(tmp_path, capsys):
     assert "articles/s" not in result.stdout  # nothing was read: no rate to speak of
     as_json = cli_in_process(capsys, "reindex", "--json", "--index", index, str(tmp_path / "a"))
     assert json.loads(as_json.stdout)["kept_sources"] == [str(tmp_path / "b")]
+
+
+def test_a_source_that_moved_is_not_said_to_be_kept(tmp_path, capsys):
+    """A folder moved and given under its new name: its articles are found again by id, and the
+    old name is no longer a source of the index (no "kept as they were" on every later run)."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.txt").write_text(f"{name.upper()} story\n\nBody of {name}.\n", encoding="utf-8")
+    index = str(tmp_path / "ix")
+    cli_in_process(capsys, "reindex", "-q", "--index", index, str(tmp_path / "a"), str(tmp_path / "b"))
+    (tmp_path / "b").rename(tmp_path / "b2")
+    moved = cli_in_process(capsys, "reindex", "--json", "--index", index, str(tmp_path / "a"), str(tmp_path / "b2"))
+    summary = json.loads(moved.stdout)
+    assert moved.returncode == 0 and summary["updated"] == 1 and summary["deleted"] == 0
+    assert summary["kept_sources"] == [] and summary["articles"] == 2
+    again = cli_in_process(capsys, "reindex", "--index", index, str(tmp_path / "a"), str(tmp_path / "b2"))
+    assert "Nothing changed: 2 articles" in again.stdout and "kept as they were" not in again.stdout
+    meta = json.loads((tmp_path / "ix" / IndexStore(index).current_name() / "newsindex.json").read_text())
+    assert meta["sources"] == [str(tmp_path / "a"), str(tmp_path / "b2")]
 
 
 def test_a_source_inside_another_is_refused(tmp_path, capsys):
