@@ -381,6 +381,8 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
     settings = load_settings(index=index, feedback=feedback)
     live = LiveIndex(settings.index)
     if batch is not None:
+        if query:
+            raise click.UsageError(f"give either a QUERY or --batch FILE, not both (got the query {query[:40]!r})")
         if out_format == "atom":
             raise click.UsageError("--format atom prints the feed of one QUERY, not of a --batch")
         _run_batch(live, batch, limit or 1000, out_format or "trec", run_name, batch_search, settings)
@@ -426,10 +428,15 @@ def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings
             if not line.strip():
                 continue
             qid, sep, text = line.partition("\t")
+            qid = qid.strip()
             if not sep:
                 click.echo(f"warning: line {number}: no TAB between query id and text; skipped", err=True)
                 continue
-            yield qid.strip(), text
+            if not qid or not qid.isprintable() or any(c.isspace() for c in qid):
+                click.echo(f"warning: line {number}: the query id {qid[:40]!r} is not one word of printable "
+                           f"characters (a TREC run's lines are split at spaces); skipped", err=True)
+                continue
+            yield qid, text
 
     for qid, ranked in batch_search(index, queries(), limit=limit, settings=settings):
         if out_format == "jsonl":

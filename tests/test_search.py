@@ -258,6 +258,19 @@ def test_cli_batch_trec(index, tmp_path):
     assert max(int(line[3]) for line in lines if line[0] == "2") == 5
 
 
+def test_cli_batch_refuses_what_would_break_a_trec_run(index, tmp_path):
+    """A qid with a space would make lines of seven fields; a QUERY beside --batch was ignored."""
+    queries = tmp_path / "q.tsv"
+    queries.write_text("q 1\tcocoa\n\x01\tcocoa\nq2\tcocoa\n")
+    out = run_cli("search", "--index", str(index.store.root), "--batch", str(queries), "--limit", "3")
+    assert out.returncode == 0, out.stderr
+    assert {line.split()[0] for line in out.stdout.splitlines()} == {"q2"}
+    assert all(len(line.split()) == 6 for line in out.stdout.splitlines())
+    assert "line 1: the query id 'q 1' is not one word" in out.stderr and "line 2:" in out.stderr
+    both = run_cli("search", "--index", str(index.store.root), "cocoa", "--batch", str(queries))
+    assert both.returncode == 2 and "either a QUERY or --batch FILE, not both" in both.stderr
+
+
 def test_an_empty_query_browses_everything_with_filters(index):
     everything = search(index, "", sort="newest")
     assert everything.total == 305
