@@ -211,8 +211,12 @@ def _parameters(settings: Settings) -> dict:
         "q": {"name": "q", "in": "query", "schema": query,
               "description": "The query, in the query language described at /help. Empty or missing: "
                              "every article the filters allow (by relevance, that is newest first). "
-                             "The one query the language refuses (a 400 naming q) is a prefix with fewer "
-                             f"than {MIN_PREFIX_CHARS} letters before the `*` (`a*`)."},
+                             "Odd input is never an error (a notice says what was changed); a 400 naming "
+                             f"q says what to change for a prefix with fewer than {MIN_PREFIX_CHARS} letters "
+                             "before the `*` (`a*`), a `published:` date that is not one or a range "
+                             "that ends before it starts, "
+                             "a query longer than maxLength, and one that would read more words or "
+                             "postings than the server's limits."},
         "highlight": {"name": "q", "in": "query", "schema": query,
                       "description": "A query whose terms to mark in title_html and body_html."},
         "page": {"name": "page", "in": "query",
