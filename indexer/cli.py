@@ -415,10 +415,22 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
     if show_query:
         click.echo(f"query: {results.parsed}", err=True)
     if results.total and not results.hits:
-        raise UsageError(f"there is no page {page}: the {results.total:,} result"
-                         f"{'s' if results.total != 1 else ''} fill {results.pages:,} page"
-                         f"{'s' if results.pages != 1 else ''} of {per_page} (--page 1 to {results.pages:,})")
+        raise UsageError(_no_such_page(page, results.total, results.pages, per_page))
     click.echo(format_results(results, color=sys.stdout.isatty()))
+
+
+def _no_such_page(page: int, total: int, pages: int, per_page: int) -> str:
+    """Why ``--page`` found nothing: past the last page, or past the pages that can be reached
+    (``pages`` stops at the first MAX_RESULT_WINDOW results)."""
+    results = f"{total:,} result{'s' if total != 1 else ''}"
+    every = -(-total // per_page)
+    if every > pages:
+        return (f"there is no page {page} to show: the {results} fill {every:,} pages of {per_page}, of which "
+                f"the first {pages:,} can be paged through (--page 1 to {pages:,}); narrow the search to "
+                f"reach the others")
+    return (f"there is no page {page}: the {results} fill{'s' if total == 1 else ''} {pages:,} "
+            f"page{'s' if pages != 1 else ''} "
+            f"of {per_page} (--page 1 to {pages:,})")
 
 
 def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings) -> None:

@@ -12,7 +12,7 @@ import time
 import click
 
 
-PHASE_LINES = {"reading": "reading the sources…", "indexing": "indexing {total:,} articles…",
+PHASE_LINES = {"reading": "reading the sources…", "indexing": "indexing {total:,} {articles}…",
                "committing": "committing the new index…"}
 
 
@@ -24,7 +24,7 @@ def phase_unit(name: str) -> str:
 def phase_line(name: str, total: int | None) -> str:
     """The line announcing a phase; phases without a line of their own name their count."""
     if name in PHASE_LINES:
-        return PHASE_LINES[name].format(total=total or 0)
+        return PHASE_LINES[name].format(total=total or 0, articles="article" if total == 1 else "articles")
     return f"{name} ({total:,} {phase_unit(name)})…" if total else f"{name}…"
 
 

@@ -132,6 +132,16 @@ def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, capsys,
     assert result.stdout == ""
 
 
+def test_a_page_past_the_pages_that_can_be_reached_says_how_many_there_are():
+    """30,000 results fill 3,000 pages of 10, of which the first 1,000 (10,000 results) can be paged."""
+    from indexer.cli import _no_such_page
+
+    message = _no_such_page(1001, 30_000, 1_000, 10)
+    assert "the 30,000 results fill 3,000 pages of 10, of which the first 1,000 can be paged through" in message
+    assert "(--page 1 to 1,000)" in message
+    assert _no_such_page(2, 1, 1, 10) == "there is no page 2: the 1 result fills 1 page of 10 (--page 1 to 1)"
+
+
 def test_a_bad_setting_in_the_environment_is_a_usage_error_naming_it(sample_index):
     result = run_cli("search", "--index", sample_index, "cocoa", env={"NEWSINDEX_FEEDBACK": "maybe"})
     assert result.returncode == 2
