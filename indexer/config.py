@@ -15,6 +15,7 @@ library reads nothing else; called without settings it uses the environment's
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Callable
@@ -201,7 +202,10 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        """Rules that involve two settings."""
+        """Rules that involve two settings, or more than a type and a range."""
+        if self.base_url and not _ABSOLUTE_URL.fullmatch(self.base_url):
+            raise SettingError(f"base_url {self.base_url[:60]!r} is not an absolute web address; give one "
+                               f"like https://news.example.org/ ({SETTINGS['base_url'].env}, --base-url)")
         if self.per_page > self.max_per_page:
             raise SettingError(f"per_page ({self.per_page}) is larger than max_per_page "
                                f"({self.max_per_page}); raise {SETTINGS['max_per_page'].env} or lower "
@@ -215,6 +219,9 @@ class Settings:
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", re.IGNORECASE)
 
 
 def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:

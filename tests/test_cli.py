@@ -124,6 +124,7 @@ def sample_index(tmp_path_factory):
     (["cocoa", "--limit", "500"], "--limit 500 is more than a page can hold (100, NEWSINDEX_MAX_PER_PAGE)"),
     (["cocoa", "--page", "99"], "there is no page 99: the 6 results fill 1 page of 10 (--page 1 to 1)"),
     (["cocoa", "--feedback", "maybe"], "'maybe' is not one of 'off', 'auto', 'on'"),
+    (["cocoa", "--format", "atom", "--base-url", "not a url"], "base_url 'not a url' is not an absolute web"),
 ])
 def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, capsys, args, message):
     result = cli_in_process(capsys, "search", "--index", sample_index, *args)
