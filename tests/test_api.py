@@ -344,10 +344,18 @@ def test_cors_from_the_environment(web_index, monkeypatch):
     preflight = client.options("/api/search", headers={"Origin": "https://a.example",
                                                         "Access-Control-Request-Method": "GET",
                                                         "Access-Control-Request-Headers": "Accept"})
-    assert preflight.status_code == 200
+    assert preflight.status_code == 204 and preflight.data == b"" and "Content-Type" not in preflight.headers
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://a.example"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"] == "Accept"
+
+
+def test_options_is_answered_by_headers_alone(client):
+    """No HTML-labelled empty body for a JSON client: 204 with what the resource allows."""
+    for path in ("/api/search", "/api/articles/x", "/search"):
+        response = client.options(path)
+        assert response.status_code == 204 and response.data == b"", path
+        assert "Content-Type" not in response.headers and "GET" in response.headers["Allow"]
 
 
 def test_cors_any_origin(web_index):

@@ -77,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.before_request(_refuse_oversized_requests)
     app.after_request(_add_security_headers)
     app.after_request(_add_cors_headers)
+    app.after_request(_answer_options)
     return app
 
 
@@ -140,6 +141,15 @@ def _refuse_oversized_requests() -> None:
 def _add_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    return response
+
+
+def _answer_options(response):
+    """OPTIONS is answered by its headers (Allow, and CORS's): 204 No Content, not Flask's empty
+    200 labelled text/html, which a JSON client under /api/ would try to parse."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.get_data():
+        response.status_code = 204
+        response.headers.pop("Content-Type", None)
     return response
 
 
