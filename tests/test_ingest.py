@@ -152,6 +152,38 @@ def test_index_from_another_version_says_to_rebuild(sample_dir, index_dir):
     assert again.mode == "full" and doc_count(index_dir) == 301
 
 
+def test_a_run_that_waited_for_the_lock_reports_its_own_time(sample_dir, index_dir):
+    """--wait queues behind the running writer; the summary's seconds are the run's, not the wait's."""
+    import threading
+    import time
+
+    from indexer.ingest import SilentProgress
+
+    reindex(index_dir, [sample_dir])
+    waiting = threading.Event()
+
+    class Watch(SilentProgress):
+        def note(self, message: str) -> None:
+            if message.startswith("waiting for the running reindex"):
+                waiting.set()
+
+    done = {}
+
+    def queued() -> None:
+        started = time.perf_counter()
+        done["summary"] = reindex(index_dir, [sample_dir], wait=True, progress=Watch())
+        done["elapsed"] = time.perf_counter() - started
+
+    with IndexStore(index_dir).lock(command="newsindex reindex elsewhere"):
+        thread = threading.Thread(target=queued)
+        thread.start()
+        assert waiting.wait(30)
+        time.sleep(1.0)  # it waits at least this long after saying so
+    thread.join(60)
+    assert done["summary"].mode == "unchanged"
+    assert done["summary"].seconds <= done["elapsed"] - 1.0
+
+
 def test_second_writer_is_refused_naming_the_running_process(sample_dir, index_dir):
     reindex(index_dir, [sample_dir])
     store = IndexStore(index_dir)
