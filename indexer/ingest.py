@@ -337,7 +337,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                f"of articles too short to detect)")
         _refuse_left_out(_recorded_sources(store, generation.meta), roots, allow_deletes, why)
         progress.note(f"{why}; rebuilding it in full")
-        return _Base(Manifest(), IndexedArticles(None), True)
+        full = True  # built on the live generation all the same: each article keeps its first_seen
     try:
         manifest = store.read_manifest(live)
     except IndexUnreadable as exc:

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from indexer.changes import IndexedArticles
+from indexer.config import Settings
 from indexer.ingest import reindex
 from indexer.search import search
 from indexer.store import IndexStore, LiveIndex, Manifest
@@ -53,6 +54,10 @@ def test_first_seen_is_kept_by_updates_and_full_rebuilds(tmp_path):
 
     reindex(index_dir, [source.parent], full=True)
     assert history(index_dir) == second  # a full rebuild keeps the history
+    # so does the rebuild a new NEWSINDEX_LANGUAGE forces, and it counts articles as --full does
+    german = reindex(index_dir, [source.parent], settings=Settings.load(environ={"NEWSINDEX_LANGUAGE": "de"}))
+    assert german.mode == "full" and (german.added, german.unchanged) == (0, 3)
+    assert history(index_dir) == second
 
     hits = hits_by_id(index_dir)  # and the index hands it out with each hit
     for article_id, (first_seen, last_changed) in second.items():
