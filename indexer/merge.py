@@ -232,7 +232,9 @@ def _chunk_end(tables, vocabulary: list[bytes], lo_rank: int) -> int:
             hi = bisect_left(terms._keys, vocabulary[candidate - 1] + b"\x00")
             tokens += int(terms.df[lo:hi].sum()) * (4 if terms.has_positions else 1)
         if tokens > TOKENS_PER_CHUNK or candidate == hi_rank:
-            return candidate if tokens <= TOKENS_PER_CHUNK or step == 1 else lo_rank + max(1, step // 2)
+            # never past the vocabulary: the first step may already overshoot the few terms left
+            return candidate if tokens <= TOKENS_PER_CHUNK or step == 1 else \
+                min(hi_rank, lo_rank + max(1, step // 2))
         step *= 2
 
 
