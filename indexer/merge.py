@@ -211,9 +211,9 @@ def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarr
             order = np.argsort(tid, kind="stable")  # segments in order: documents stay ascending
             chunk_terms = vocabulary[lo_rank:hi_rank]
             out.add(invert_field(name, (tid[order] - lo_rank).astype(np.int64),
-                                       np.concatenate(docs)[order],
-                                       np.concatenate(positions)[order] if positional else None,
-                                       chunk_terms, freqs=None if positional else np.concatenate(freqs)[order]))
+                                 np.concatenate(docs)[order],
+                                 np.concatenate(positions)[order] if positional else None,
+                                 chunk_terms, freqs=None if positional else np.concatenate(freqs)[order]))
         if progress:
             progress.advance(hi_rank - lo_rank)
         lo_rank = hi_rank
