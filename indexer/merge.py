@@ -11,6 +11,8 @@ A merge drops deleted documents, maps every term of the inputs onto their
 sorted union and re-inverts the postings with the writer's own
 :func:`~indexer.segment.invert_field`, a bounded range of terms at a time; the
 compressed stored fields are copied as they are (each keeps its dictionary).
+Both stream into temporary files (:mod:`indexer.spool`) as they are produced,
+so a merge's own memory stays bounded by a chunk, not by the size of the index.
 """
 from __future__ import annotations
 
@@ -23,15 +25,17 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment
-from .container import Container, write_container
 from .segment import (SPELL_FIELDS, SegmentData, files_section, invert_field, segment_filename,
                       stored_sections, write_segment)
+from .spool import SectionSpool
 from .writer import _doc_term_index, _new_segid, _write_whoosh_column
 
 MERGE_FACTOR = 10  # segments of a tier merged together
 AUTO_MERGE_MAX_DOCS = 200_000  # incremental runs never merge segments past this many articles
 TOKENS_PER_CHUNK = 8_000_000  # postings re-inverted at once (bounds a merge's memory)
+STORE_COPY_BYTES = 64 * 1024 * 1024  # compressed stored fields copied at once
 _OFFSET_KEYS = {"doff": ("docs16", "docs32"), "foff": ("tf8", "tf16"), "poff": ("pos16", "pos32")}
+_OFFSET_BITS = {"doff": 1, "foff": 2, "poff": 4}  # the flag saying a term's postings are in the wide section
 
 
 def plan_merges(segments: list) -> list[list[int]]:
@@ -78,11 +82,24 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
     fields = sorted({f for data in datas for f in data.field_names})
     sections: dict[str, np.ndarray] = {}
     spilled: list[Path] = []
-    for name in fields:
-        merged = _merge_field(name, datas, new_numbers, progress)
-        if merged:
-            sections.update(_spill(directory, name, merged, spilled))
-            del merged
+    spool = SectionSpool(directory, spilled)
+    try:
+        for name in fields:
+            sections.update(_merge_field(name, datas, new_numbers, spool, progress))
+        return _finish(directory, schema, segments, datas, keep, new_numbers, segment, fields, sections, spool)
+    finally:
+        sections.clear()
+        spool.close()
+        for path in spilled:
+            path.unlink(missing_ok=True)
+
+
+def _finish(directory: Path, schema, segments: list, datas: list[SegmentData], keep: list[np.ndarray],
+            new_numbers: list[np.ndarray], segment: NewsSegment, fields: list[str],
+            sections: dict[str, np.ndarray], spool: SectionSpool) -> NewsSegment:
+    """The per-document sections, the W3 columns and the stored fields after the merged fields;
+    then the segment itself."""
+    n = segment.doc_count_all()
     fields = [f for f in fields if f"{f}.df" in sections]
     storage = FileStorage(str(directory))
     column_files = []
@@ -128,31 +145,14 @@ def merge_segments(directory: str | os.PathLike, schema, segments: list, progres
     sections["doc.source"] = np.concatenate(source_codes).astype("<u4") if source_codes else np.zeros(0, "<u4")
     sections["doc.file"] = np.concatenate(file_codes).astype("<u4") if file_codes else np.zeros(0, "<u4")
     sections["doc.lang"] = np.concatenate(language_codes).astype("u1") if language_codes else np.zeros(0, "u1")
-    sections.update(_merged_store(datas, keep))
+    sections.update(_merged_store(datas, keep, spool))
     meta = {"doc_count": n, "fields": fields, "segid": segment.segid,
             "boosts": {name: float(schema[name].format.field_boost) for name in fields},
             "sources": list(sources), "languages": list(languages)}
     sections["files.json"] = files_section([list(k) for k in files])
-    try:
-        write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
-    finally:
-        sections.clear()
-        for path in spilled:
-            path.unlink(missing_ok=True)
+    write_segment(directory / segment_filename(INDEX_NAME, segment.segid), sections, meta)
     segment.files = sorted([segment.data_filename()] + column_files)
     return segment
-
-
-def _spill(directory: Path, name: str, merged: dict[str, np.ndarray], spilled: list[Path]
-           ) -> dict[str, np.ndarray]:
-    """One merged field's arrays written to a temporary file and mapped back: the fields merged
-    so far wait for the final segment in the page cache, not in the process's own memory
-    (a million articles' postings and positions are gigabytes)."""
-    path = directory / f".merge-{os.getpid()}-{name}.tmp"
-    spilled.append(path)
-    write_container(path, merged, fsync=False)
-    mapped = Container(path)
-    return {key: mapped[key] for key in merged}
 
 
 def _column_values(directory: Path, segment, name: str, column) -> list | None:
@@ -169,9 +169,10 @@ def _column_values(directory: Path, segment, name: str, column) -> list | None:
         f.close()
 
 
-def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarray],
+def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarray], spool: SectionSpool,
                  progress=None) -> dict[str, np.ndarray]:
-    """One field of the merged segment, re-inverted a bounded range of terms at a time."""
+    """One field of the merged segment, re-inverted a bounded range of terms at a time; each
+    chunk goes to ``spool`` as soon as it is inverted, and the field's sections come back mapped."""
     tables = [(data.field(name), numbers) for data, numbers in zip(datas, new_numbers)
               if data.field(name) is not None]
     if not tables:
@@ -181,7 +182,7 @@ def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarr
         progress.phase(f"merging {name}", len(vocabulary))
     rank = {t: i for i, t in enumerate(vocabulary)}
     positional = tables[0][0].has_positions
-    chunks = []
+    out = _FieldOutput(name, spool)
     lo_rank = 0
     while lo_rank < len(vocabulary):
         hi_rank = _chunk_end(tables, vocabulary, lo_rank)
@@ -209,14 +210,14 @@ def _merge_field(name: str, datas: list[SegmentData], new_numbers: list[np.ndarr
             tid = np.concatenate(term_ids)
             order = np.argsort(tid, kind="stable")  # segments in order: documents stay ascending
             chunk_terms = vocabulary[lo_rank:hi_rank]
-            chunks.append(invert_field(name, (tid[order] - lo_rank).astype(np.int64),
-                                       np.concatenate(docs)[order],
-                                       np.concatenate(positions)[order] if positional else None,
-                                       chunk_terms, freqs=None if positional else np.concatenate(freqs)[order]))
+            out.add(invert_field(name, (tid[order] - lo_rank).astype(np.int64),
+                                 np.concatenate(docs)[order],
+                                 np.concatenate(positions)[order] if positional else None,
+                                 chunk_terms, freqs=None if positional else np.concatenate(freqs)[order]))
         if progress:
             progress.advance(hi_rank - lo_rank)
         lo_rank = hi_rank
-    return _concatenate_chunks(name, chunks, positional)
+    return out.finish()
 
 
 def _chunk_end(tables, vocabulary: list[bytes], lo_rank: int) -> int:
@@ -231,61 +232,99 @@ def _chunk_end(tables, vocabulary: list[bytes], lo_rank: int) -> int:
             hi = bisect_left(terms._keys, vocabulary[candidate - 1] + b"\x00")
             tokens += int(terms.df[lo:hi].sum()) * (4 if terms.has_positions else 1)
         if tokens > TOKENS_PER_CHUNK or candidate == hi_rank:
-            return candidate if tokens <= TOKENS_PER_CHUNK or step == 1 else lo_rank + max(1, step // 2)
+            # never past the vocabulary: the first step may already overshoot the few terms left
+            return candidate if tokens <= TOKENS_PER_CHUNK or step == 1 else \
+                min(hi_rank, lo_rank + max(1, step // 2))
         step *= 2
 
 
-def _concatenate_chunks(name: str, chunks: list[dict], positional: bool) -> dict[str, np.ndarray]:
-    if not chunks:
-        return {}
-    out: dict[str, np.ndarray] = {}
-    keys = chunks[0].keys()
-    totals = {key: 0 for key in ("docs16", "docs32", "tf8", "tf16", "pos16", "pos32")}
-    blob = 0
-    offsets = {k: [] for k in _OFFSET_KEYS if f"{name}.{k}" in chunks[0]}
-    toffs = []
-    for chunk in chunks:
+class _FieldOutput:
+    """One field's chunks appended to the spool as they come, rebased onto the chunks before them.
+
+    The result is what concatenating every chunk at the end would give, byte for byte: each
+    section is the chunks' arrays one after the other, except the per-term offsets, which point
+    into the whole field (a term's postings start after all earlier chunks' postings of the
+    same narrow or wide section, its bytes after all earlier chunks' terms). The offsets are
+    4 bytes when every value of the whole field fits, else 8, as :func:`invert_field` chooses
+    for one chunk; they are spooled as 8 and narrowed once the maximum is known.
+    """
+
+    def __init__(self, name: str, spool: SectionSpool):
+        self.name, self.spool = name, spool
+        self.keys: list[str] | None = None  # the chunks' sections, in invert_field's order
+        self.offset_keys: list[str] = []
+        self.totals = {key: 0 for key in ("docs16", "docs32", "tf8", "tf16", "pos16", "pos32")}
+        self.maxima = {key: 0 for key in _OFFSET_KEYS}
+        self.blob = 0
+
+    def add(self, chunk: dict[str, np.ndarray]) -> None:
+        name, spool = self.name, self.spool
+        if self.keys is None:
+            self.keys = list(chunk)
+            self.offset_keys = [k for k in _OFFSET_KEYS if f"{name}.{k}" in chunk]
         flags = chunk[f"{name}.flags"]
-        for key, (narrow, wide) in _OFFSET_KEYS.items():
-            if key not in offsets:
-                continue
-            bit = {"doff": 1, "foff": 2, "poff": 4}[key]
-            is_wide = (flags & bit) > 0
-            offsets[key].append(chunk[f"{name}.{key}"].astype(np.int64)
-                                + np.where(is_wide, totals[wide], totals[narrow]))
-        for key in totals:
+        for key in self.offset_keys:
+            narrow, wide = _OFFSET_KEYS[key]
+            is_wide = (flags & _OFFSET_BITS[key]) > 0
+            values = chunk[f"{name}.{key}"].astype(np.int64) + \
+                np.where(is_wide, self.totals[wide], self.totals[narrow])
+            self.maxima[key] = max(self.maxima[key], int(values.max(initial=0)))
+            spool.append(f"{name}.{key}", values, "<u8")
+        for key in self.totals:
             if f"{name}.{key}" in chunk:
-                totals[key] += len(chunk[f"{name}.{key}"])
-        toffs.append(chunk[f"{name}.toff"].astype(np.int64)[:-1] + blob)
-        blob += len(chunk[f"{name}.tblob"])
-    for key in keys:
+                self.totals[key] += len(chunk[f"{name}.{key}"])
+        spool.append(f"{name}.toff", chunk[f"{name}.toff"].astype(np.int64)[:-1] + self.blob, "<u8")
+        self.blob += len(chunk[f"{name}.tblob"])
+        for key in self.keys:
+            if not self._rebased(key):
+                spool.append(key, chunk[key])
+
+    def _rebased(self, key: str) -> bool:
         short = key.split(".", 1)[1]
-        if short in _OFFSET_KEYS or short == "toff":
-            continue
-        out[key] = np.concatenate([chunk[key] for chunk in chunks])
-    for key, parts in offsets.items():
-        values = np.concatenate(parts)
-        out[f"{name}.{key}"] = values.astype("<u4" if values.max(initial=0) < 2**32 else "<u8")
-    toff = np.concatenate(toffs + [np.array([blob], dtype=np.int64)])
-    out[f"{name}.toff"] = toff.astype("<u4" if blob < 2**32 else "<u8")
-    return out
+        return short in _OFFSET_KEYS or short == "toff"
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """The field's sections, mapped, in the order the segment has always listed them:
+        the chunks' own sections, then ``doff``/``foff``/``poff``, then ``toff``."""
+        if self.keys is None:
+            return {}
+        name, spool = self.name, self.spool
+        out = {key: spool.mapped(key) for key in self.keys if not self._rebased(key)}
+        for key in self.offset_keys:
+            out[f"{name}.{key}"] = spool.mapped(f"{name}.{key}", "<u4" if self.maxima[key] < 2**32 else "<u8")
+        spool.append(f"{name}.toff", np.array([self.blob], dtype=np.int64), "<u8")
+        out[f"{name}.toff"] = spool.mapped(f"{name}.toff", "<u4" if self.blob < 2**32 else "<u8")
+        return out
 
 
-def _merged_store(datas: list[SegmentData], keep: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """The inputs' compressed stored fields, copied with their dictionaries renumbered."""
-    lengths, chunks, dict_ids, zdicts = [], [], [], []
+def _merged_store(datas: list[SegmentData], keep: list[np.ndarray], spool: SectionSpool
+                  ) -> dict[str, np.ndarray]:
+    """The inputs' compressed stored fields, copied with their dictionaries renumbered.
+
+    The compressed bytes go to the spool a run of consecutive live documents at a time (at
+    most :data:`STORE_COPY_BYTES` at once), never all in memory: they are half of a segment.
+    """
+    lengths, dict_ids, zdicts = [], [], []
     for data, live in zip(datas, keep):
         store = data.stored
         first = len(zdicts)
         zdicts.extend(store.zdicts)
-        off = store.off
-        for local in np.flatnonzero(live).tolist():
-            raw = bytes(store.data[int(off[local]):int(off[local + 1])])
-            chunks.append(raw)
-            lengths.append(len(raw))
+        off = store.off.astype(np.int64)
+        blob = data.container["store.data"]
+        docs = np.flatnonzero(live)
+        lengths.append(off[docs + 1] - off[docs])
+        runs = np.flatnonzero(np.diff(docs) != 1) + 1  # where a run of consecutive documents starts
+        for run_start, run_end in zip(np.concatenate(([0], runs)).tolist(),
+                                      np.concatenate((runs, [len(docs)])).tolist()):
+            if run_start == run_end:
+                continue
+            lo, hi = int(off[docs[run_start]]), int(off[docs[run_end - 1] + 1])
+            for start in range(lo, hi, STORE_COPY_BYTES):
+                spool.append("store.data", blob[start:min(hi, start + STORE_COPY_BYTES)], np.uint8)
         dict_ids.append(store.dict_ids[live].astype(np.int64) + first)
+    spool.append("store.data", np.zeros(0, np.uint8))  # the section exists even without documents
     ids = np.concatenate(dict_ids) if dict_ids else np.zeros(0, np.int64)
-    return stored_sections(lengths, chunks, ids, zdicts)
+    return stored_sections(np.concatenate(lengths) if lengths else [], spool.mapped("store.data"), ids, zdicts)
 
 
 __all__ = ["AUTO_MERGE_MAX_DOCS", "MERGE_FACTOR", "SPELL_FIELDS", "merge_segments", "plan_merges"]
