@@ -174,6 +174,11 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None,
                        language=lang)
 
 
+def has_article(index: LiveIndex, article_id: str) -> bool:
+    """Whether the live generation holds an article with this id (a lookup, nothing is read)."""
+    return _corpus(index.current()).document_number(article_id) is not None
+
+
 def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
     """Articles most like this one ("more like this"), in its language; None if the id is unknown."""
     gen = index.current()
