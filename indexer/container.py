@@ -84,7 +84,10 @@ class Container:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         with open(self.path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+            info = os.fstat(f.fileno())
+            size = info.st_size
+            # containers are written once and renamed into place: any change later is damage
+            self._stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
             if size < len(MAGIC) + _LENGTH.size:
                 raise ContainerError(f"{self.path} is truncated ({size} bytes)")
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
@@ -96,6 +99,7 @@ class Container:
             header = json.loads(self._map[len(MAGIC) + _LENGTH.size:len(MAGIC) + _LENGTH.size + length])
         except ValueError as exc:
             raise ContainerError(f"{self.path} has a damaged header ({exc})") from None
+        self._header = bytes(self._map[:len(MAGIC) + _LENGTH.size + length])
         self._start = _aligned(len(MAGIC) + _LENGTH.size + length)
         self.sections: dict[str, dict] = header["sections"]
         self.meta: dict[str, Any] = header["meta"]
@@ -122,6 +126,22 @@ class Container:
                 np.zeros(0, dtype=np.dtype(s["dtype"]))
             self._views[name] = view
         return view
+
+    def damage(self) -> str | None:
+        """What is wrong with the file since it was opened, or None: it was rewritten in place
+        (another inode, size or mtime) or its header no longer reads as it did. Two syscalls and a
+        compare of the header: meant for when reading it has just failed, not for every read."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None  # a generation deleted after a reindex: not damage
+        except OSError as exc:
+            return f"{self.path.name}: {exc.strerror or exc}"
+        if (info.st_ino, info.st_size, info.st_mtime_ns) != self._stamp:
+            return f"{self.path.name} was modified in place after it was opened"
+        if self._map is not None and self._map[:len(self._header)] != self._header:
+            return f"{self.path.name} has a damaged header"
+        return None
 
     def get(self, name: str, default=None):
         return self[name] if name in self.sections else default

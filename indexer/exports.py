@@ -27,6 +27,7 @@ from typing import Iterable, Iterator
 
 from .config import Settings
 from .search import Hit, Matches, QueryError, SearchFilters, iso_datetime, matches
+from .store import reads_index
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -99,6 +100,7 @@ class Export:
             yield text.encode("utf-8", "replace")
 
 
+@reads_index
 def export(index, query: str, filters: SearchFilters | None = None, sort: str = "relevance", *,
            format: str = "csv", fields: Iterable[str] | str | None = None, with_body: bool = False,
            bom: bool = False, guard_formulas: bool = True, limit: int | None = None,

@@ -27,6 +27,7 @@ import indexer
 
 from .analysis import LANGUAGES
 from .search import Hit, Matches, SearchFilters, iso_datetime, matches
+from .store import reads_index
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -64,6 +65,7 @@ class Feed:
     total: int
 
 
+@reads_index
 def atom_feed(index, query: str, filters: SearchFilters | None, links: FeedLinks,
               entries: int = FEED_ENTRIES, settings=None) -> Feed:
     """The Atom feed of ``query`` under ``filters``: its ``entries`` newest matches by first_seen."""

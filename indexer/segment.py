@@ -44,7 +44,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .container import Container, write_container
+from .container import Container, ContainerError, write_container
 
 DOCS32, TF16, POS32 = 1, 2, 4
 ZLIB_LEVEL, ZLIB_WBITS, ZLIB_MEMLEVEL = 3, -15, 8
@@ -301,8 +301,10 @@ def _as_memoryview(array: np.ndarray) -> memoryview:
 class FieldTerms:
     """One field's term table and postings inside a segment file."""
 
-    def __init__(self, data: Container, field: str):
+    def __init__(self, data: Container, field: str, doc_count: int | None = None):
         self.field = field
+        self.path = data.path
+        self.doc_count = int(data.meta.get("doc_count", 0)) if doc_count is None else doc_count
         c = data
         self.df = c[f"{field}.df"]
         self.count = len(self.df)
@@ -340,17 +342,33 @@ class FieldTerms:
         return (keys[i] for i in range(lo, self.count if hi is None else hi))
 
     # -- postings --------------------------------------------------------------------
+    # Postings carry no checksum: decoding one is a slice and a cumsum, and hashing it would cost
+    # more. Instead each decode checks, in O(1), that its slice lies inside the section and that
+    # the documents it yields exist; what damage gets past that is found by Container.damage()
+    # when a read fails (see indexer.store.damage_is_unreadable).
     def docs(self, i: int) -> np.ndarray:
         """Segment-local document numbers of term ``i`` (int32, ascending)."""
         n = int(self.df[i])
         start = int(self._doff[i])
         deltas = self._docs[1 if self.flags[i] & DOCS32 else 0][start:start + n]
-        return np.cumsum(deltas, dtype=np.int32)
+        if len(deltas) != n or start < 0:
+            self._damaged(i, "documents")
+        docs = np.cumsum(deltas, dtype=np.int32)
+        if n and (docs[0] < 0 or docs[-1] >= self.doc_count):
+            self._damaged(i, "document numbers")
+        return docs
 
     def tfs(self, i: int) -> np.ndarray:
         n = int(self.df[i])
         start = int(self._foff[i])
-        return self._tfs[1 if self.flags[i] & TF16 else 0][start:start + n]
+        tfs = self._tfs[1 if self.flags[i] & TF16 else 0][start:start + n]
+        if len(tfs) != n or start < 0:
+            self._damaged(i, "frequencies")
+        return tfs
+
+    def _damaged(self, i: int, what: str):
+        raise ContainerError(f"{self.path.name} is damaged: the {what} of term {i} of field "
+                             f"{self.field!r} lie outside the file's sections")
 
     def range_postings(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Every posting of terms ``lo..hi`` at once (for merges), in term then document order:
@@ -374,8 +392,11 @@ class FieldTerms:
     def positions(self, i: int, tfs: np.ndarray | None = None) -> np.ndarray:
         """Every position of term ``i``, posting after posting (lengths = ``tfs``)."""
         tfs = self.tfs(i) if tfs is None else tfs
-        start = int(self._poff[i])
-        return self._pos[1 if self.flags[i] & POS32 else 0][start:start + int(tfs.sum(dtype=np.int64))]
+        start, n = int(self._poff[i]), int(tfs.sum(dtype=np.int64))
+        positions = self._pos[1 if self.flags[i] & POS32 else 0][start:start + n]
+        if len(positions) != n or start < 0:
+            self._damaged(i, "positions")
+        return positions
 
 
 class StoredReader:
@@ -414,7 +435,7 @@ class SegmentData:
             return self._fields[name]
         except KeyError:
             pass
-        terms = FieldTerms(self.container, name) if f"{name}.df" in self.container else None
+        terms = FieldTerms(self.container, name, self.doc_count) if f"{name}.df" in self.container else None
         self._fields[name] = terms
         return terms
 

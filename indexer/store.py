@@ -28,15 +28,19 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import json
 import os
+import pickle
 import re
 import shlex
 import shutil
 import signal
+import struct
 import sys
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +54,7 @@ from .columns import COLUMNS_FILE, GenerationColumns
 from .container import ContainerError
 from .engine import Corpus
 from .errors import (IndexNotFound, IndexUnreadable, IndexVersionMismatch,
-                     IndexWriteFailed, NotAnIndexDirectory, ReindexRunning)
+                     IndexWriteFailed, NewsindexError, NotAnIndexDirectory, ReindexRunning)
 from .schema import versions
 from .segment import SegmentData
 
@@ -515,6 +519,46 @@ def _describe_holder(holder: dict | None) -> str:
     return f"pid {holder.get('pid', '?')}, started {started}{command}"
 
 
+#: What reading a damaged segment or columns file raises once it is open: numpy on arrays of the
+#: wrong shape or values (ValueError, IndexError, TypeError, OverflowError), zlib and pickle on
+#: stored fields, struct on packed bytes, and our own checks (ContainerError).
+_DECODE_ERRORS = (ContainerError, ValueError, IndexError, KeyError, TypeError, OverflowError, AttributeError,
+                  EOFError, struct.error, zlib.error, pickle.UnpicklingError)
+#: Of those, the ones only damage raises; the others may be a bug, so they count as damage only
+#: when the files say so (a bug stays a logged 500, never a misleading "damaged").
+_ONLY_DAMAGE = (ContainerError, EOFError, struct.error, zlib.error, pickle.UnpicklingError)
+
+
+def reads_index(function):
+    """The one boundary between decoding errors and users, around each library entry point that
+    takes a :class:`LiveIndex` first: a read of a damaged file (a segment overwritten in place
+    under a running server, say) becomes :class:`IndexUnreadable`, which the CLI reports and the
+    server answers 503 ``index_unreadable``, like a damaged file found when opening."""
+    @functools.wraps(function)
+    def wrapper(index, *args, **kwargs):
+        try:
+            return function(index, *args, **kwargs)
+        except NewsindexError:
+            raise
+        except _DECODE_ERRORS as exc:
+            raise_if_damaged(exc, getattr(index, "loaded", None))
+            raise
+    return wrapper
+
+
+def raise_if_damaged(exc: BaseException, generation: "OpenGeneration | None") -> None:
+    """Raise IndexUnreadable for ``exc`` if it came from damage to ``generation``'s files; else return."""
+    if generation is None or not isinstance(exc, _DECODE_ERRORS) or isinstance(exc, NewsindexError):
+        return
+    found = generation.damage()
+    if found is None and not isinstance(exc, _ONLY_DAMAGE):
+        return
+    raise IndexUnreadable(f"the index at {generation.path} is damaged ({found or f'{type(exc).__name__}: {exc}'}); "
+                          f"{rebuild_hint(generation.path.parent)} (or `newsindex rollback"
+                          f"{index_option(generation.path.parent)}` to an older generation that does "
+                          f"not share the file)") from exc
+
+
 class LiveIndex:
     """A reader's handle on an index directory that always serves the live generation.
 
@@ -550,6 +594,11 @@ class LiveIndex:
             if replaced is not None:
                 replaced.release()
             return self._generation
+
+    @property
+    def loaded(self) -> "OpenGeneration | None":
+        """The generation opened last (None before the first ``current()``); nothing is checked."""
+        return self._generation
 
     def close(self) -> None:
         with self._lock:
@@ -616,3 +665,8 @@ class OpenGeneration:
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+
+    def damage(self) -> str | None:
+        """What is wrong with this generation's open files since they were opened, or None."""
+        containers = [data.container for data in self.corpus.datas] + [self.corpus.columns.container]
+        return next((found for found in (c.damage() for c in containers) if found), None)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .config import Settings
 from .search import QueryError, SearchFilters, matches
+from .store import reads_index
 
 INTERVALS = ("year", "month", "week", "day")
 AUTO = "auto"
@@ -68,6 +69,7 @@ class Histogram:
         }
 
 
+@reads_index
 def histogram(index, queries: list[str], interval: str = AUTO, filters: SearchFilters | None = None,
               settings: Settings | None = None) -> Histogram:
     """Counts of the articles each of ``queries`` matches per ``interval`` (one of INTERVALS, or auto)."""

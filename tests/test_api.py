@@ -1,10 +1,11 @@
 """The JSON API under /api/, through Flask's test client over a real index."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -197,6 +198,86 @@ def test_ids_shaped_like_site_paths_open_from_their_links(tmp_path):
         assert client.get("/api/articles/" + quote(article_id)).get_json()["id"] == article_id
         assert client.get("/api/articles/" + quote(article_id, safe="")).get_json()["id"] == article_id
         assert client.get("/api/articles/" + quote(article_id) + "/related").status_code == 200
+
+
+DOT_SEGMENT_IDS = ["..", ".", "a/../b", "a/./b", "../lead", "tail/..", "/.."]
+
+
+def _dot_segments(path: str) -> bool:
+    """Whether a browser (WHATWG URL: '.', '..' and their %2e forms) or a proxy that decodes %2F
+    before resolving would rewrite this path."""
+    return any(part.lower().replace("%2e", ".") in (".", "..") for part in unquote(path).split("/"))
+
+
+@pytest.fixture(scope="module")
+def awkward_client(tmp_path_factory):
+    """Ids no path carries intact, and ids ending in /related, with or without the id before it."""
+    root = tmp_path_factory.mktemp("awkward")
+    ids = [*DOT_SEGMENT_IDS, "x/related", "y", "y/related", "z"]
+    write_jsonl(root / "src" / "awkward.jsonl",
+                [{"id": i, "title": f"Bilby report {n}", "body": f"Bilbies were counted {n} times. Bilby burrows."}
+                 for n, i in enumerate(ids)])
+    assert reindex(root / "ix", [root / "src"]).skipped == 0
+    return create_app({"TESTING": True, "INDEX": str(root / "ix")}).test_client()
+
+
+def test_ids_with_dot_segments_are_linked_so_browsers_keep_them(awkward_client):
+    """``/articles/..`` would be resolved to ``/`` by a browser, ``%2E%2E`` too: such ids are linked
+    as ``/articles?id=``, in the results, the related articles and the feed."""
+    page = awkward_client.get("/search?q=bilby&per_page=50").get_data(as_text=True)
+    links = [html.unescape(u) for u in re.findall(r'<a href="(/articles[^"]*)"', page)]
+    assert len(links) == len(DOT_SEGMENT_IDS) + 4
+    for link in links:
+        parts = urlsplit(link)
+        assert not _dot_segments(parts.path), link
+        response = awkward_client.get(link)
+        assert response.status_code == 200, link
+    by_query = {parse_qs(urlsplit(u).query)["id"][0] for u in links if urlsplit(u).path == "/articles"}
+    assert by_query == set(DOT_SEGMENT_IDS)
+    article = awkward_client.get("/articles?" + urlencode({"id": "..", "q": "bilby"})).get_data(as_text=True)
+    assert "<code>..</code>" in article
+    related_links = re.findall(r'<a href="(/articles[^"]*)" dir="auto" class="related-title', article)
+    assert related_links and not any(_dot_segments(urlsplit(html.unescape(u)).path) for u in related_links)
+    feed = awkward_client.get("/search.atom?q=bilby").get_data(as_text=True)
+    entry_links = [html.unescape(u) for u in re.findall(r"<link [^>]*href=\"([^\"]*/articles[^\"]*)\"", feed)]
+    assert entry_links and not any(_dot_segments(urlsplit(u).path) for u in entry_links)
+    for article_id in DOT_SEGMENT_IDS:
+        assert awkward_client.get("/api/articles?" + urlencode({"id": article_id})).get_json()["id"] == article_id
+        assert awkward_client.get("/api/related?" + urlencode({"id": article_id})).get_json()["id"] == article_id
+        # clients that do not resolve dot segments (curl, urllib3) may still use the path
+        assert awkward_client.get("/api/articles/" + quote(article_id, safe="")).get_json()["id"] == article_id
+
+
+def test_an_id_ending_in_related_is_an_article_at_its_own_path(awkward_client):
+    client = awkward_client
+    assert client.get("/api/articles/x/related").get_json()["id"] == "x/related"  # there is no article x
+    assert client.get("/api/articles/x%2Frelated").get_json()["id"] == "x/related"
+    assert client.get("/articles/x/related").status_code == 200
+    both = client.get("/api/articles/y/related").get_json()  # y and y/related: the full path wins
+    assert both["id"] == "y/related" and "body" in both
+    related_of_y = client.get("/api/related?id=y").get_json()  # ... and ?id= always means related
+    assert related_of_y["id"] == "y" and "y" not in {h["id"] for h in related_of_y["related"]}
+    assert client.get("/api/related?id=y/related").get_json()["id"] == "y/related"
+    assert client.get("/api/articles/x/related/related").get_json()["id"] == "x/related"  # its related
+    only_z = client.get("/api/articles/z/related").get_json()
+    assert only_z["id"] == "z" and "related" in only_z
+    assert client.get("/api/articles?id=y%2Frelated").get_json()["id"] == "y/related"
+
+
+@pytest.mark.parametrize("path", ["/api/articles?id=", "/api/articles", "/api/related", "/api/related?id="])
+def test_the_id_parameter_is_required(awkward_client, path):
+    assert_error(awkward_client.get(path), 400, "bad_request", "id")
+
+
+def test_the_article_page_by_id_needs_an_id(awkward_client):
+    response = awkward_client.get("/articles?id=")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "id is required" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/articles?id=nope", "/api/related?id=nope", "/api/articles/nope/related"])
+def test_unknown_ids_by_parameter_are_404(awkward_client, path):
+    assert_error(awkward_client.get(path), 404, "not_found")
 
 
 @pytest.mark.parametrize("path", ["/api/articles/no-such-article", "/api/articles/..%2F..%2Fetc%2Fpasswd",

@@ -32,6 +32,16 @@ def test_exit_1_when_some_input_was_skipped_with_file_and_line(tmp_path, index_d
     assert "skipped 1" in result.stdout
 
 
+def test_an_id_with_a_newline_is_skipped_with_the_reason(tmp_path, index_dir):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "body": "fine"}\n{"id": "d\\n15", "title": "x", "body": "text"}\n')
+    result = run_cli("reindex", "--index", str(index_dir), str(source))
+    assert result.returncode == 1
+    assert ("skipped: in.jsonl:2: 'id' 'd\\n15' contains a control character (U+000A), which no link "
+            "can address; remove it from the id") in result.stderr
+    assert "skipped 1" in result.stdout
+
+
 def test_exit_2_for_usage_errors(tmp_path, index_dir):
     missing = run_cli("reindex", "--index", str(index_dir), str(tmp_path / "nope"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -49,3 +49,14 @@ def test_the_readme_names_every_field_of_a_search_response(tmp_path):
     response = client.get("/api/search?q=cocoa").get_json()
     real = set(response) | set(response["hits"][0]) | set(response["facets"]) | {"value", "count"}
     assert named == real
+
+
+def test_the_readme_lists_every_api_operation():
+    """The endpoint table against the OpenAPI document: each /api/ path (bar the document itself)."""
+    from indexer.config import Settings
+    from webapp.openapi import openapi_document
+
+    table = README.read_text(encoding="utf-8").split("| endpoint | returns |", 1)[1].split("\n\n", 1)[0]
+    listed = {re.sub(r"<(\w+)>", r"{\1}", m.split("?")[0]) for m in re.findall(r"^\| `GET ([^`]+)`", table, re.M)}
+    documented = {path for path in openapi_document(Settings.load())["paths"] if path.startswith("/api/")}
+    assert documented <= listed

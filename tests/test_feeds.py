@@ -80,7 +80,8 @@ def test_feeds_are_valid_atom(client, web_index, url):
     assert parsed.feed.title.startswith("newsindex: ")
     assert parsed.feed.links[0].href.startswith("http://localhost/search.atom")
     for entry in parsed.entries:
-        assert entry.link.startswith("http://localhost/articles/")
+        # an id with a '..' segment is linked as ?id=, which no browser or proxy rewrites
+        assert entry.link.startswith(("http://localhost/articles/", "http://localhost/articles?id="))
         assert client.get(entry.link.removeprefix("http://localhost")).status_code == 200  # the link works
     if url == "/search.atom?q=oil":
         assert total == search(LiveIndex(web_index), "oil").total

@@ -235,6 +235,39 @@ def test_jsonl_good_and_bad_lines(tmp_path):
     assert str(problems[0]) == "feed.jsonl:3: invalid JSON: Expecting ',' delimiter at column 26"
 
 
+@pytest.mark.parametrize("bad_id, shown", [
+    ("d\n15", "U+000A"), ("tab\tid", "U+0009"), ("nul\x00", "U+0000"), ("del\x7f", "U+007F"),
+    ("nel\x85x", "U+0085"), ("ls\u2028x", "U+2028"), ("\x1b[31mred", "U+001B"),
+])
+def test_ids_with_control_characters_are_skipped_with_the_reason(tmp_path, bad_id, shown):
+    """A link or an API address cannot carry a control character, so such an id is refused, never
+    cleaned into another id (``del\x7f`` must not quietly become ``del``)."""
+    jsonl(tmp_path / "feed.jsonl", [{"id": bad_id, "body": "text"}, {"id": " padded\n", "body": "text"}])
+    articles, problems = read_all(tmp_path)
+    assert [a.id for a in articles] == ["padded"]  # whitespace around an id is trimmed, as ever
+    assert [(p.line, p.whole_file, p.warning) for p in problems] == [(1, False, False)]
+    assert problems[0].reason == (f"'id' {bad_id!r} contains a control character ({shown}), which no "
+                                  "link can address; remove it from the id")
+
+
+def test_file_names_and_front_matter_ids_with_control_characters_are_skipped(tmp_path):
+    write(tmp_path / "line\nbreak.txt", "Title\n\nBody text.")
+    write(tmp_path / "front.md", "---\nid: a\tb\n---\nTitle\n\nBody text.")
+    write(tmp_path / "tab\there.html", "<html><head><title>T</title></head><body><p>Body text.</p></body></html>")
+    write(tmp_path / "fine.txt", "Title\n\nBody text.")
+    articles, problems = read_all(tmp_path)
+    assert [a.id for a in articles] == ["fine.txt"]
+    assert sorted((p.path, p.reason) for p in problems) == [
+        ("front.md", "the id 'a\\tb' contains a control character (U+0009), which no link can address; "
+                     "remove it from the id"),
+        ("line\nbreak.txt", "the file name 'line\\nbreak.txt' contains a control character (U+000A), which "
+                            "no link can address; rename the file"),
+        ("tab\there.html", "the file name 'tab\\there.html' contains a control character (U+0009), which "
+                           "no link can address; rename the file"),
+    ]
+    assert not any(p.whole_file or p.warning for p in problems)
+
+
 def test_jsonl_field_over_the_size_limit(tmp_path):
     jsonl(tmp_path / "big.jsonl", [
         {"id": "big", "body": "x" * (MAX_FIELD_BYTES + 1024 * 1024)},

@@ -74,3 +74,121 @@ def test_a_whoosh_that_reads_postings_differently_answers_503_not_500(tmp_path, 
     assert "reinstall newsindex's pinned dependencies" in response.json["error"]["message"]
     monkeypatch.undo()
     assert client.get("/api/search?q=wombat").json["total"] == 5
+
+
+# ------------------------------------------------- damage under a running server (issue L7)
+
+DAMAGE_QUERIES = ["huge", "oil", "cocoa prices", "coffee -brazil", '"interest rates"', "nego*", "wheat",
+                  "grain", "sugar", "bank", "trade", "japan", "title:wheat", "gold OR silver"]
+
+
+def _sample_index(tmp_path):
+    from tests.conftest import SAMPLE
+
+    reindex(tmp_path / "index", [SAMPLE])
+    return tmp_path / "index"
+
+
+def _segment(index_dir):
+    (path,) = sorted(index_dir.glob("gen-*/MAIN_*.news"))
+    return path
+
+
+def _overwrite(path, offset: int, data: bytes) -> None:
+    """Write into the file in place, as a bad disk or a careless tool would: the server's maps see it."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def _assert_unreadable(response) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == "index_unreadable" and set(response.get_json()) == {"error"}
+    assert "is damaged" in error["message"] and "reindex --full" in error["message"]
+    assert "rollback" in error["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_postings_damaged_under_a_running_app_answer_503_not_500(tmp_path):
+    """The offsets of every body posting list overwritten while the app has the segment mapped."""
+    from indexer.container import Container
+
+    index_dir = _sample_index(tmp_path)
+    client = create_app({"INDEX": str(index_dir), "TESTING": True, "CACHE_SIZE": 0}).test_client()
+    assert client.get("/api/search?q=oil").status_code == 200
+    segment = _segment(index_dir)
+    container = Container(segment)
+    section = container.sections["body.doff"]
+    start = container._start + section["offset"]
+    size = section["count"] * int(container["body.doff"].dtype.itemsize)
+    container.close()
+    _overwrite(segment, start, b"\xff" * size)
+    _assert_unreadable(client.get("/api/search?q=huge"))
+    page = client.get("/search?q=huge")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "is damaged" in text and "Traceback" not in text
+
+
+def test_stored_fields_damaged_under_a_running_app_answer_503_not_500(tmp_path):
+    from indexer.container import Container
+
+    index_dir = _sample_index(tmp_path)
+    client = create_app({"INDEX": str(index_dir), "TESTING": True, "CACHE_SIZE": 0}).test_client()
+    article_id = client.get("/api/search?q=cocoa").get_json()["hits"][0]["id"]
+    segment = _segment(index_dir)
+    container = Container(segment)
+    start = container._start + container.sections["store.data"]["offset"]
+    count = container.sections["store.data"]["count"]
+    container.close()
+    _overwrite(segment, start, bytes(range(256)) * (count // 256))
+    _assert_unreadable(client.get(f"/api/articles/{article_id}"))
+    assert client.get(f"/articles/{article_id}").status_code == 503
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_bytes_flipped_in_a_live_segment_never_give_a_500(tmp_path, seed):
+    """What the reviewer did: 400 random bytes of the live MAIN_*.news overwritten under the app."""
+    import random
+
+    index_dir = _sample_index(tmp_path)
+    client = create_app({"INDEX": str(index_dir), "TESTING": True, "CACHE_SIZE": 0}).test_client()
+    for query in DAMAGE_QUERIES:
+        assert client.get("/api/search", query_string={"q": query}).status_code == 200
+    segment = _segment(index_dir)
+    rng, size = random.Random(seed), segment.stat().st_size
+    for _ in range(400):
+        _overwrite(segment, rng.randrange(size), bytes([rng.randrange(256)]))
+    statuses = []
+    for query in DAMAGE_QUERIES:
+        response = client.get("/api/search", query_string={"q": query})
+        statuses.append(response.status_code)
+        if response.status_code != 200:
+            _assert_unreadable(response)
+    assert 503 in statuses, statuses  # 400 bytes of 100 KB always hit some posting list read
+
+
+def test_a_real_server_answers_503_for_a_segment_damaged_under_it(tmp_path):
+    """Through gunicorn: the worker has the segment mapped before it is damaged."""
+    import json
+
+    from indexer.container import Container
+    from tests.servers import Server, fetch
+
+    index_dir = _sample_index(tmp_path)
+    with Server(index_dir, workers=1) as server:
+        assert fetch(server.url + "api/search?q=oil").status == 200
+        segment = _segment(index_dir)
+        container = Container(segment)
+        section = container.sections["body.doff"]
+        start = container._start + section["offset"]
+        size = section["count"] * int(container["body.doff"].dtype.itemsize)
+        container.close()
+        _overwrite(segment, start, b"\xff" * size)
+        reply = fetch(server.url + "api/search?q=huge")
+        assert reply.status == 503, reply.body[:300]
+        body = json.loads(reply.body)
+        assert body["error"]["code"] == "index_unreadable" and "reindex --full" in body["error"]["message"]
+        assert b"Traceback" not in reply.body

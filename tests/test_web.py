@@ -284,11 +284,12 @@ def test_not_found_pages(client, url):
 def test_links_to_awkward_ids_work(client):
     for article_id, words in ((DOTTED_ID, "wombats"), (ODD_CHARS_ID, "echidnas"), (NESTED_ID, "platypus")):
         text = page(client, f"/search?q={words}")
-        link = next(u for u in links(text) if u.startswith("/articles/"))
+        link = next(u for u in links(text) if u.startswith("/articles"))
         path = urlsplit(link).path
-        if ".." in article_id:
-            assert "/../" not in path and "%2F" in path  # browsers would resolve a literal '..' away
-        assert unquote(path) == "/articles/" + article_id
+        if ".." in article_id:  # browsers would resolve '..' away, even as %2E%2E; proxies decode %2F
+            assert path == "/articles" and parse_qs(urlsplit(link).query)["id"] == [article_id]
+        else:
+            assert unquote(path) == "/articles/" + article_id
         assert f"<code>{html.escape(article_id)}</code>" in page(client, link)
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, url_for
 from werkzeug.routing import PathConverter
 
 from indexer.config import SETTINGS, Settings
@@ -83,7 +83,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
 class ArticleIdConverter(PathConverter):
     """Article ids are paths: their slashes stay readable in links, except next to a '.' or '..'
-    segment, which a browser would resolve away, so those ids go fully encoded.
+    segment, which a browser would resolve away, so those ids go fully encoded (the site's own
+    links to them use ``?id=`` instead: see :func:`article_url`).
 
     Unlike Werkzeug's ``path``, an id may start with a slash (``/2024/03/story``, common in
     exports of a site's URLs) or hold empty segments: the link is ``/articles//2024/03/story``,
@@ -97,6 +98,24 @@ class ArticleIdConverter(PathConverter):
         if any(part in (".", "..") for part in str(value).split("/")):
             return quote(str(value), safe="")
         return super().to_url(value)
+
+
+def has_dot_segment(article_id: str) -> bool:
+    """Whether a path form of the id has a '.' or '..' segment, which no path can carry intact.
+
+    Browsers resolve such segments away, and per the WHATWG URL standard also their encoded
+    forms (``%2e``, ``.%2e``, ``%2E%2E``); proxies such as nginx decode ``%2F`` and resolve
+    them too. So ``/articles/..`` cannot be clicked, however it is encoded.
+    """
+    return any(part in (".", "..") for part in article_id.split("/"))
+
+
+def article_url(article_id: str, **args) -> str:
+    """The site's link to an article: ``/articles/<id>``, or ``/articles?id=<id>`` for an id with a
+    dot segment (``..``, ``a/./b``), since a query string is never normalised by anyone."""
+    if has_dot_segment(article_id):
+        return url_for("pages.article_by_id", id=article_id, **args)
+    return url_for("pages.article", article_id=article_id, **args)
 
 
 def live_index() -> LiveIndex:

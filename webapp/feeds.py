@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.feeds import MEDIA_TYPE, Feed, atom_feed
 
-from . import app_settings, live_index
+from . import app_settings, article_url, live_index
 from .caching import current_state, etag_for, not_modified, with_validators
 from .params import SearchParams, parse_search_args
 
@@ -57,7 +57,7 @@ class SiteLinks:
         return self.base + url_for("pages.search", **feed_args(self.params), sort="newest")
 
     def article(self, article_id: str) -> str:
-        return self.base + url_for("pages.article", article_id=article_id, q=self.params.query.strip() or None)
+        return self.base + article_url(article_id, q=self.params.query.strip() or None)
 
 
 def cli_feed(settings, query: str, sources, date_from: str | None, date_to: str | None,

@@ -134,11 +134,34 @@ def _api_paths(settings: Settings) -> dict:
             "`from` after `to` is a 400.",
             search_params, "SearchResults", ["400", "413", "414", "500", "503"])},
         "/api/articles/{id}": {"get": _operation(
-            "getArticle", "One article", "The whole article; the terms of `q` are marked in the *_html fields.",
+            "getArticle", "One article", "The whole article; the terms of `q` are marked in the *_html fields. "
+            "Every id is found at its own path, one ending in `/related` included (see getRelatedArticles).",
             ["id", "highlight"], "Article", ["400", "404", "413", "414", "500", "503"])},
-        "/api/articles/{id}/related": {"get": _operation(
-            "getRelatedArticles", "Articles like this one", "Up to 5 articles most like this one, best first.",
-            ["id"], "RelatedArticles", ["404", "413", "414", "500", "503"])},
+        "/api/articles": {"get": _operation(
+            "getArticleById", "One article, its id as a parameter",
+            "The same as getArticle, for any id sent as `?id=`: a query string is never rewritten, while "
+            "browsers (and their `fetch`) resolve a path segment `.` or `..`, even sent as `%2E%2E`, and "
+            "proxies may decode `%2F` first. The site links articles with such ids this way.",
+            ["id_query", "highlight"], "Article", ["400", "404", "413", "414", "500", "503"])},
+        "/api/articles/{id}/related": {
+            "get": {**_operation(
+                "getRelatedArticles", "Articles like this one",
+                "Up to 5 articles most like this one, best first. When `{id}/related` is itself an "
+                "article's id, this address is that article (the full path names an article first), so "
+                "the answer is an Article; `/api/related?id=` always means the related articles.",
+                ["id"], "RelatedArticles", ["404", "413", "414", "500", "503"]),
+                "responses": {
+                    "200": {"description": "OK: the related articles, or the article `{id}/related`",
+                            "content": {JSON: {"schema": {"oneOf": [_ref("schemas", "RelatedArticles"),
+                                                                    _ref("schemas", "Article")]}}}},
+                    **{status: _ref("responses", RESPONSE_NAMES[status])
+                       for status in ["404", "413", "414", "500", "503"]}},
+            }},
+        "/api/related": {"get": _operation(
+            "getRelatedArticlesById", "Articles like this one, its id as a parameter",
+            "Up to 5 articles most like the article `id`, best first: never read as an article's address, "
+            "whatever the id ends with.",
+            ["id_query"], "RelatedArticles", ["400", "404", "413", "414", "500", "503"])},
         "/api/health": {"get": _operation(
             "getHealth", "Is an index being served?", "200 while a usable index is served, 503 otherwise.",
             [], "Health", ["413", "414", "500", "503"])},
@@ -158,6 +181,9 @@ def _page_paths() -> dict:
                                  ["400", *html_errors])},
         "/articles/{id}": {"get": _page("articlePage", "One article with related articles",
                                         ["id", "highlight"], ["400", "404", *html_errors])},
+        "/articles": {"get": _page("articlePageById", "One article with related articles, its id as a "
+                                   "parameter: how the site links ids with a `.` or `..` segment",
+                                   ["id_query", "highlight"], ["400", "404", *html_errors])},
         "/help": {"get": _page("helpPage", "How to write queries", [], ["413", "414", "500"])},
         "/trends": {"get": _page("comparePage", "Compare over time: up to five searches as lines on one chart",
                                  ["compare_queries", "interval", "normalize", "source", "lang", "from", "to"],
@@ -272,8 +298,12 @@ def _parameters(settings: Settings) -> dict:
                   "description": "At most this many articles (default and largest: NEWSINDEX_EXPORT_LIMIT)."},
         "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
                "description": "The article's id: the id given in its source file, or the file's path relative "
-                              "to the source folder. Slashes may be sent as they are or as %2F; an id ending "
-                              "in /related is read as the related-articles address."},
+                              "to the source folder. Slashes may be sent as they are or as %2F. A browser "
+                              "rewrites a `.` or `..` segment (even as %2E%2E): for such ids use the "
+                              "`?id=` form of the operation."},
+        "id_query": {"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1},
+                     "description": "The article's id, exactly (any id: `..`, `a/../b`, `x/related`), "
+                                    "percent-encoded like any query parameter. Missing or empty: a 400."},
     }
 
 

@@ -5,11 +5,12 @@ from flask import Blueprint, render_template, request, url_for
 
 from indexer.search import QueryError, get_article, index_info, related
 
-from . import app_settings, live_index, present
+from . import app_settings, article_url, live_index, present
 from .chart import timeline
 from .errors import article_not_found
 from .feeds import feed_args
-from .params import DATE_PATTERN, SearchParams, highlight_query, parse_search_args, typed_args
+from .params import (DATE_PATTERN, SearchParams, article_id_arg, highlight_query, parse_search_args,
+                     typed_args)
 
 bp = Blueprint("pages", __name__)
 
@@ -39,6 +40,16 @@ def search():
 
 @bp.get("/articles/<article_id:article_id>")
 def article(article_id: str):
+    return _article_page(article_id)
+
+
+@bp.get("/articles")
+def article_by_id():
+    """``/articles?id=``: any id, even one whose path form a browser would rewrite (``..``)."""
+    return _article_page(article_id_arg(request.args))  # no id: a 400 page naming it
+
+
+def _article_page(article_id: str):
     settings = app_settings()
     query = highlight_query(request.args, settings)
     view = get_article(live_index(), article_id, query, settings)
@@ -82,6 +93,8 @@ def compare_url(params: SearchParams) -> str:
     """This search on the "Compare over time" page."""
     return url_for("compare.trends", **feed_args(params))
 
+
+bp.add_app_template_global(article_url)
 
 for _filter in (present.number, present.long_date, present.iso_date, present.paragraphs, present.message,
                 present.page_numbers, present.external_url, present.language_name):

@@ -130,6 +130,14 @@ def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
     )
 
 
+def article_id_arg(args: MultiDict) -> str:
+    """The ``id`` of ``/articles?id=``, ``/api/articles?id=`` and ``/api/related?id=``: any id, as is."""
+    article_id = args.get("id", "")
+    if not article_id:
+        raise QueryError("id is required: the article's id, percent-encoded like any query parameter", "id")
+    return article_id
+
+
 def highlight_query(args: MultiDict, settings: Settings) -> str | None:
     """The optional ``q`` whose terms an article view highlights."""
     query = args.get("q") or None

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from ..articles import Article, Problem, SourceFile
 from ..store import is_index_directory
+from .common import id_problem
 from .jsonl import read_json, read_jsonl
 from .text import read_text
 
@@ -112,18 +113,33 @@ def _read_file(path: Path, rel: str, unchanged: Unchanged | None = None) -> Iter
                       whole_file=True)
         return
     if unchanged is None:
-        yield from reader(path, rel)
+        yield from _checked_ids(reader(path, rel))
         return
     try:
         info = os.stat(path)
     except OSError:
-        yield from reader(path, rel)  # the reader reports why it cannot be read
+        yield from _checked_ids(reader(path, rel))  # the reader reports why it cannot be read
         return
     if unchanged(rel, info.st_size, info.st_mtime_ns):
         yield SourceFile(rel, info.st_size, info.st_mtime_ns, unchanged=True)
         return
     yield SourceFile(rel, info.st_size, info.st_mtime_ns)
-    yield from reader(path, rel)
+    yield from _checked_ids(reader(path, rel))
+
+
+def _checked_ids(records: Iterator[Article | Problem]) -> Iterator[Article | Problem]:
+    """Every reader's articles, except those whose id holds a control character: a Problem instead.
+
+    The .txt, .md and .html readers take the id from the file's path (a file name may hold a
+    newline or a tab); the JSON readers also refuse such an ``id`` field themselves.
+    """
+    for record in records:
+        if isinstance(record, Article):
+            problem = (id_problem(record.id, "the file name", "rename the file") if record.id == record.path
+                       else id_problem(record.id, "the id"))
+            if problem:
+                record = Problem(record.path, problem, line=record.line)
+        yield record
 
 
 def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Record]:

@@ -242,6 +242,24 @@ def oversized_field(fields: dict[str, str]) -> str | None:
     return None
 
 
+#: Characters an id may not hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
+#: separators. An id is an address (``/articles/<id>``) and a line of a report; a newline or a
+#: tab in one cannot be typed, printed or routed (werkzeug matches no newline in a path).
+_ID_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def id_problem(article_id: str, what: str = "'id'", fix: str = "remove it from the id") -> str | None:
+    """Why ``article_id`` cannot be an article's id (it holds a control character), or None.
+
+    Only the id itself is checked: surrounding whitespace is trimmed as before, by the caller.
+    """
+    found = _ID_CONTROL.search(article_id)
+    if found is None:
+        return None
+    return (f"{what} {article_id[:80]!r} contains a control character (U+{ord(found.group()):04X}), "
+            f"which no link can address; {fix}")
+
+
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)
 

@@ -31,7 +31,7 @@ from ..articles import Article, Problem
 from .common import (
     SNIFF_BYTES, binary_problem, clean_text, decode, decode_bytes, empty_file_problem,
     json_type_name, looks_binary, open_binary, os_problem, oversized_field, parse_date,
-    read_bytes, stated_language,
+    id_problem, read_bytes, stated_language,
 )
 
 _MB = 1024 * 1024
@@ -262,7 +262,11 @@ def _id(value: Any) -> str:
         raise _Invalid("missing 'id'")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _Invalid(f"'id' must be a string or an integer, got {_json_type(value)}")
-    text = clean_text(str(value))
+    text = str(value)
+    problem = id_problem(text.strip())  # before clean_text, which would drop some of them silently
+    if problem:
+        raise _Invalid(problem)
+    text = clean_text(text)
     if not text:
         raise _Invalid("empty 'id'")
     return text

@@ -20,7 +20,7 @@ to those languages and analyses the query only their way.
 
 Import from here (``from indexer.search import search``); the modules, one job each:
 
-  api         the entry points: search, batch_search, get_article, related, index_info,
+  api         the entry points: search, batch_search, get_article, has_article, related, index_info,
               warm, prepare, matches (every match, in order: feeds, exports, trends)
   results     the result types (SearchResults, Hit, ...), SearchFilters, QueryError
   filters     paging and sort checks, parse_day / parse_language, filter masks
@@ -36,8 +36,8 @@ Import from here (``from indexer.search import search``); the modules, one job e
 """
 from __future__ import annotations
 
-from .api import (MATCH_SORTS, Matches, batch_search, get_article, index_info, matches, prepare, related, search,
-                  warm)
+from .api import (MATCH_SORTS, Matches, batch_search, get_article, has_article, index_info, matches, prepare,
+                  related, search, warm)
 from .didyoumean import SUGGEST_BELOW
 from .evaluate import SMALL_GROUP_SHARE
 from .evaluator import MAX_PREFIX_TERMS, MIN_PREFIX_CHARS
@@ -52,7 +52,7 @@ from .terms import NOT_TEXT_FIELDS
 
 __all__ = [
     # the API
-    "search", "batch_search", "get_article", "related", "index_info", "warm", "prepare", "matches",
+    "search", "batch_search", "get_article", "has_article", "related", "index_info", "warm", "prepare", "matches",
     "parse_day", "parse_language",
     # what it returns and raises
     "SearchResults", "Hit", "FacetValue", "ArticleView", "Matches", "SearchFilters", "QueryError",

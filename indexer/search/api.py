@@ -21,7 +21,7 @@ from ..engine import Corpus
 from ..query import normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight
-from ..store import LiveIndex, OpenGeneration
+from ..store import LiveIndex, OpenGeneration, raise_if_damaged, reads_index
 from .didyoumean import SUGGEST_BELOW, _has_unknown_word, _suggest
 from .evaluate import _evaluate, _Result
 from .evaluator import _Budget
@@ -34,6 +34,7 @@ from .results import MAX_RESULT_WINDOW, SORTS, ArticleView, Hit, QueryError, Sea
 from .terms import _plain
 
 
+@reads_index
 def search(index: LiveIndex, query: str, page: int = 1, per_page: int | None = None,
            filters: SearchFilters | None = None, sort: str = "relevance", *,
            syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
@@ -137,6 +138,7 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
                          partial=budget.partial)
 
 
+@reads_index
 def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: int = 1000,
                  feedback: bool | None = None, settings: Settings | None = None
                  ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
@@ -152,6 +154,7 @@ def batch_search(index: LiveIndex, queries: Iterable[tuple[str, str]], limit: in
         yield qid, [(corpus.article_id(d), float(result.scores[d])) for d in order]
 
 
+@reads_index
 def get_article(index: LiveIndex, article_id: str, query: str | None = None,
                 settings: Settings | None = None) -> ArticleView | None:
     """One article by id, with the terms of ``query`` highlighted; None if there is none."""
@@ -174,6 +177,13 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None,
                        language=lang)
 
 
+@reads_index
+def has_article(index: LiveIndex, article_id: str) -> bool:
+    """Whether the live generation holds an article with this id (a lookup, nothing is read)."""
+    return _corpus(index.current()).document_number(article_id) is not None
+
+
+@reads_index
 def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
     """Articles most like this one ("more like this"), in its language; None if the id is unknown."""
     gen = index.current()
@@ -197,6 +207,7 @@ def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | No
     return [_hit(gen, corpus, d, result, snippets=False) for d in order]
 
 
+@reads_index
 def index_info(index: LiveIndex) -> dict:
     """Cheap facts about the live index (for health checks and the home page)."""
     gen = index.current()
@@ -206,6 +217,7 @@ def index_info(index: LiveIndex) -> dict:
             "analyzer_version": meta.get("analyzer_version"), "built": meta.get("built")}
 
 
+@reads_index
 def warm(index: LiveIndex, settings: Settings | None = None) -> None:
     """Load what the first search would otherwise pay for (NLTK, Punkt, the spelling path).
 
@@ -216,6 +228,7 @@ def warm(index: LiveIndex, settings: Settings | None = None) -> None:
     search(index, "wram", per_page=1, cache=False, settings=settings)  # did-you-mean
 
 
+@reads_index
 def prepare(index: LiveIndex, filters: SearchFilters | None = None, snippets: bool = True) -> None:
     """Open the live generation and load the language models searching it needs, as :func:`warm`
     does for a server but without searching: a command's start-up, so that the query's
@@ -276,9 +289,15 @@ class Matches:
     def hits(self, snippets: bool = True, body: bool = False) -> Iterator[Hit]:
         """Hits in order; ``snippets=False`` gives the lead instead (cheaper), ``body`` adds the text."""
         for docnum in map(int, self.docnums):  # no list of them all
-            yield _hit(self._gen, self._corpus, docnum, self._result, snippets, body)
+            try:
+                hit = _hit(self._gen, self._corpus, docnum, self._result, snippets, body)
+            except Exception as exc:  # read lazily (exports stream them): the same boundary
+                raise_if_damaged(exc, self._gen)
+                raise
+            yield hit
 
 
+@reads_index
 def matches(index: LiveIndex, query: str, filters: SearchFilters | None = None,
             sort: str | None = "relevance", limit: int | None = None,
             settings: Settings | None = None) -> Matches:
