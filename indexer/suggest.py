@@ -12,10 +12,10 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
   itself, "unemployment" to "unemploy").
 * **Edits allowed, relative to length** (:func:`max_edits`): none below
   :data:`MIN_WORD` letters (a 3-letter word is one edit from dozens of
-  words), one for 4-5 letters, two from 6 letters on, counted on the
-  *shorter* of the typed word and the correction (Lucene's accuracy is
-  relative to the shorter word too): "wombat" is two edits from "womit", too
-  many for a 5-letter word.
+  words), one for 4-5 letters, two from 6 letters on; and the correction's
+  own length limits it the same way (Lucene's accuracy is relative to the
+  shorter word too): "wombat" is two edits from "womit", too many for a
+  5-letter word, while "oill" may still become the 3-letter "oil".
 * **The first letter is kept** (Lucene's ``minPrefix`` 1): typos seldom touch
   it, and it bounds the search to one letter's range of each term table.
 * **More frequent than what was typed**: a word already in :data:`RARE`
@@ -67,6 +67,7 @@ MAX_CHECKED = 60  # stems per query word whose edit distance is computed (closes
 MAX_VERIFIED = 8  # stems per query word whose spellings are read from articles
 SURFACE_SAMPLE = 8  # articles read per stem to see how it is written
 MAX_ARTICLES = 40  # articles read per query word
+SPELLINGS_READ = 3  # articles of a stem read at least once one spelling is an edit from what was typed
 _OPERATORS = {"OR", "AND", "NOT"}
 _LANGUAGE_FIELD = re.compile(r"(?:^|[\s(+-])(?:lang|language):\"?$", re.IGNORECASE)
 
@@ -224,19 +225,19 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: li
     forms = _surface_forms(corpus, typed, ranked, limit, mask)
     choices = []
     for form in forms:
-        if form.folded in all_stopwords() or form.distance > max_edits(len(form.folded)):
+        if form.folded in all_stopwords() or form.distance > max(max_edits(len(form.folded)), 1):
             continue
         cdf = corpus.doc_frequency(form.term, mask)
         if cdf <= df or cdf < BETTER * df:
             continue
         foreign = bool(context) and not form.languages & context
-        choices.append(((foreign, form.distance, -cdf, form.folded), form))
+        choices.append(((foreign, form.distance, -cdf, -sum(form.written.values()), form.folded), form))
     if not choices:
         return None
     choices.sort(key=lambda c: c[0])
-    (_, _, best_df, _), best = choices[0]
-    rivals = [f for (_, _, cdf, _), f in choices[1:]
-              if f.term != best.term and f.distance == best.distance and -cdf * BETTER >= -best_df]
+    (_, _, best_df, *_), best = choices[0]
+    rivals = [f for (_, _, cdf, *_), f in choices[1:]
+              if f.term != best.term and f.folded != best.folded and f.distance == best.distance and -cdf * BETTER >= -best_df]
     confident = (best.distance * CONFIDENT_LETTERS <= len(typed) and not rivals and not choices[0][0][0])
     spelling = max(best.written, key=lambda w: (best.written[w], w))
     return _as_typed(spelling, word), confident
@@ -320,7 +321,6 @@ def _candidate_stems(corpus: Corpus, typed: str, stems: set[str], limit: int) ->
                 stem = terms.term(i).decode("utf-8", "surrogatepass")
                 old = scored.get(stem, (99, 0))
                 scored[stem] = (min(old[0], int(best[k])), old[1] + int(terms.df[i]))
-    scored.pop(typed, None)
     checked = sorted(scored, key=lambda s: (scored[s][0], -len(s), -scored[s][1], s))[:MAX_CHECKED]
     ranked = []
     for stem in checked:
@@ -342,7 +342,7 @@ def _surface_forms(corpus: Corpus, typed: str, stems: list[str], limit: int, mas
     start with the typed word's first letter (accented or not), the only ones compared.
     """
     pattern = _near_words(typed[0], max(len(typed) - limit - 1, 0), len(typed) + limit - 1)
-    forms: dict[str, _Form] = {}
+    forms: dict[tuple[str, str], _Form] = {}  # (spelling folded, its term) -> the form
     distances: dict[str, int] = {}  # folded word -> edits from typed
     seen_docs: set[int] = set()
     verified = 0
@@ -356,6 +356,7 @@ def _surface_forms(corpus: Corpus, typed: str, stems: list[str], limit: int, mas
                 found = found[mask[found]]
             docs.extend(found[:SURFACE_SAMPLE].tolist())
         hit = done = False
+        read = 0
         for docnum in list(dict.fromkeys(docs))[:SURFACE_SAMPLE]:
             if docnum in seen_docs or len(seen_docs) >= MAX_ARTICLES:
                 continue
@@ -373,14 +374,16 @@ def _surface_forms(corpus: Corpus, typed: str, stems: list[str], limit: int, mas
                 emissions = analyze_word(written, lang).emissions
                 if len(emissions) != 1:
                     continue
-                form = forms.setdefault(folded, _Form(folded, emissions[0].term, distance))
+                term = emissions[0].term  # "trade" is "trad" in German articles, "trade" in English
+                form = forms.setdefault((folded, term), _Form(folded, term, distance))
                 form.languages.add(lang)
                 spelling = written.lower()
                 form.written[spelling] = form.written.get(spelling, 0) + 1
                 hit = hit or form.term == stem
                 done = done or (form.term == stem and distance == 1)
-            if done:
-                break  # no spelling of this stem can be closer
+            read += 1
+            if done and read >= SPELLINGS_READ:
+                break  # no spelling of this stem can be closer, and its common ones are seen
         verified += hit
     return list(forms.values())
 
