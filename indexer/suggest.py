@@ -21,8 +21,10 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
 * **More frequent than what was typed**: a word already in :data:`RARE`
   articles is not corrected; a correction must be in more articles than the
   typed word, and :data:`BETTER` times as many.
-* **Never a stopword** of any language with a stopword list (German "womit",
-  French "avec"): a function word is never what a reader searched for.
+* **Never a stopword** of any language with a stopword list (German
+  "zwischen", French "avec"): a function word is never what a reader searched
+  for. (Function words missing from NLTK's lists, like German "womit", are
+  short, and the length rule above keeps them away from longer typed words.)
 * **The query's language first**: when the query's other words are known
   words of some languages' articles, a correction found in those languages
   wins over a closer one found only in other languages' articles.
@@ -42,10 +44,14 @@ letter's range is read (a binary search), and numpy skips, with the stored
 length and letter counts (``segment.letter_signature``), every stem that
 cannot be within the allowed edits of (a) the typed word's stem in each
 language or the typed word itself, or (b) a prefix of it of at least half its
-length (the stem of a correctly spelled word with a suffix). At most
-:data:`MAX_CHECKED` stems get an edit distance computed, and the
-:data:`MAX_VERIFIED` closest are looked up in at most :data:`SURFACE_SAMPLE`
-articles each to read how they are written (:func:`_surface_forms`).
+length (the stem of a correctly spelled word with a suffix). Of those, at most
+:data:`MAX_CHECKED` per term table (by numpy's partition) and in all get an
+edit distance computed in Python; the closest are looked up in at most
+:data:`SURFACE_SAMPLE` articles each, :data:`MAX_ARTICLES` in all, until
+:data:`MAX_VERIFIED` have a spelling near enough (:func:`_surface_forms`).
+So the Python work per query word is bounded by constants (times the number
+of segments, which merging keeps small); what grows with the index is only
+numpy's pass over one letter's range of each term table, as before.
 """
 from __future__ import annotations
 
@@ -236,9 +242,11 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: li
         return None
     choices.sort(key=lambda c: c[0])
     (_, _, best_df, *_), best = choices[0]
-    rivals = [f for (_, _, cdf, *_), f in choices[1:]
-              if f.term != best.term and f.folded != best.folded and f.distance == best.distance and -cdf * BETTER >= -best_df]
-    confident = (best.distance * CONFIDENT_LETTERS <= len(typed) and not rivals and not choices[0][0][0])
+    rivals = [f for (_, _, cdf, *_), f in choices[1:]  # as close, another word, not much rarer
+              if f.distance == best.distance and f.term != best.term and f.folded != best.folded
+              and -cdf * BETTER >= -best_df]
+    foreign = choices[0][0][0]
+    confident = best.distance * CONFIDENT_LETTERS <= len(typed) and not rivals and not foreign
     spelling = max(best.written, key=lambda w: (best.written[w], w))
     return _as_typed(spelling, word), confident
 
@@ -316,6 +324,9 @@ def _candidate_stems(corpus: Corpus, typed: str, stems: set[str], limit: int) ->
                 diff = np.abs(counts - stem_counts[:, None]).sum(axis=0)
                 best = np.minimum(best, np.where(close & (diff <= 2 * limit), diff // 2, 99))
             keep = np.flatnonzero(best < 99)
+            if len(keep) > MAX_CHECKED:  # a large index: the closest letter counts, longest first
+                rank = best[keep] * 256 - lengths[idx[keep]]
+                keep = keep[np.argpartition(rank, MAX_CHECKED)[:MAX_CHECKED]]
             for k in keep.tolist():
                 i = lo + int(idx[k])
                 stem = terms.term(i).decode("utf-8", "surrogatepass")
