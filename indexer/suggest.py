@@ -354,7 +354,8 @@ def _surface_forms(corpus: Corpus, typed: str, stems: list[str], limit: int, mas
     """
     pattern = _near_words(typed[0], max(len(typed) - limit - 1, 0), len(typed) + limit - 1)
     forms: dict[tuple[str, str], _Form] = {}  # (spelling folded, its term) -> the form
-    distances: dict[str, int] = {}  # folded word -> edits from typed
+    distances: dict[str, int] = {typed: 0}  # folded word -> edits from typed
+    letters = set(typed)
     seen_docs: set[int] = set()
     verified = 0
     for stem in stems:
@@ -378,8 +379,9 @@ def _surface_forms(corpus: Corpus, typed: str, stems: list[str], limit: int, mas
             for written in set(pattern.findall(text)):
                 folded = fold(written)
                 distance = distances.get(folded)
-                if distance is None:
-                    distance = distances[folded] = edit_distance(typed, folded, limit) if folded != typed else 0
+                if distance is None:  # each edit adds or removes at most two kinds of letters
+                    far = len(letters ^ set(folded)) > 2 * limit
+                    distance = distances[folded] = limit + 1 if far else edit_distance(typed, folded, limit)
                 if not 0 < distance <= limit:
                     continue
                 emissions = analyze_word(written, lang).emissions
