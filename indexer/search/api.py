@@ -115,8 +115,9 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
     if suggest and text and not budget.partial and \
             (result.total < SUGGEST_BELOW or
              _has_unknown_word(corpus, parsed, *_searched_languages(corpus, parsed, filters))):
-        suggestion = _suggest(corpus, gen, text, parsed, result.total, filters, settings)
-        if suggestion and result.total == 0:
+        correction = _suggest(corpus, gen, text, parsed, result.total, filters, settings)
+        suggestion = correction.text if correction else None
+        if correction and correction.confident and result.total == 0:
             corrected = _evaluate(corpus, parse(suggestion), filters, feedback, _Budget(settings))
             if corrected.total:
                 notices.append(f"no results for “{text}”; showing results for “{suggestion}”")

@@ -2,6 +2,8 @@
 
 The spelling itself is :mod:`indexer.suggest`; here is when to ask for it (few
 hits, or a word no article holds) and the check that the correction finds more.
+A search that found nothing shows the correction's results instead only when the
+correction is confident.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from ..store import OpenGeneration
 from .evaluate import _evaluate
 from .evaluator import _Budget
 from .languages import _searched_languages
+from ..suggest import Correction, correct_query
 from .results import SearchFilters
 
 SUGGEST_BELOW = 5  # offer a corrected query when fewer hits than this
@@ -33,13 +36,15 @@ def _has_unknown_word(corpus: Corpus, parsed: ParsedQuery, searched: list[str], 
 
 
 def _suggest(corpus: Corpus, gen: OpenGeneration, text: str, parsed: ParsedQuery, total: int,
-             filters: SearchFilters, settings: Settings) -> str | None:
-    """A corrected query from the vocabulary of the languages searched, if it finds more."""
-    from ..suggest import correct_words
+             filters: SearchFilters, settings: Settings) -> Correction | None:
+    """A corrected query from the vocabulary of the languages searched, if it finds more.
 
+    Only a ``confident`` one may be searched in place of a query that found nothing (see
+    :mod:`indexer.suggest`); the others are offered as "Did you mean".
+    """
     searched, vocabulary = _searched_languages(corpus, parsed, filters)
-    corrected = correct_words(corpus, text, vocabulary, searched)
-    if not corrected or corrected == text:
+    corrected = correct_query(corpus, text, vocabulary, searched)
+    if not corrected or corrected.text == text:
         return None
-    better = _evaluate(corpus, parse(corrected), filters, False, _Budget(settings), facets=False)
+    better = _evaluate(corpus, parse(corrected.text), filters, False, _Budget(settings), facets=False)
     return corrected if better.total >= max(total, 1) else None
