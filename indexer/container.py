@@ -21,8 +21,9 @@ import json
 import mmap
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -39,12 +40,29 @@ def _aligned(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | bytes],
+@dataclass(frozen=True)
+class StreamedSection:
+    """A section its producer writes straight into the file: ``count`` values of ``dtype``, as
+    ``pieces()`` yields them, in order. For data that already lies in other mapped files (the
+    article text a merge copies from its input segments), so that it is never gathered in memory
+    or in a temporary file first."""
+
+    dtype: np.dtype
+    count: int
+    pieces: Callable[[], Iterable[np.ndarray]]
+
+
+def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | bytes | StreamedSection],
                     meta: dict[str, Any] | None = None, fsync: bool = True) -> int:
-    """Write ``sections`` (name -> array or bytes) atomically; returns the file size."""
+    """Write ``sections`` (name -> array, bytes or StreamedSection) atomically; returns the file size."""
     path = Path(path)
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, np.ndarray | StreamedSection] = {}
     for name, value in sections.items():
+        if isinstance(value, StreamedSection):
+            if np.dtype(value.dtype).byteorder == ">":
+                raise ValueError(f"section {name}: a streamed section must be little-endian")
+            arrays[name] = value
+            continue
         if isinstance(value, (bytes, bytearray, memoryview)):
             value = np.frombuffer(value, dtype=np.uint8)
         value = np.ascontiguousarray(value)
@@ -54,8 +72,10 @@ def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | by
     table = {}
     offset = 0
     for name, value in arrays.items():
-        table[name] = {"dtype": value.dtype.str, "count": int(value.size), "offset": offset}
-        offset = _aligned(offset + value.nbytes)
+        dtype, count = (np.dtype(value.dtype), value.count) if isinstance(value, StreamedSection) \
+            else (value.dtype, int(value.size))
+        table[name] = {"dtype": dtype.str, "count": count, "offset": offset}
+        offset = _aligned(offset + count * dtype.itemsize)
     header = json.dumps({"sections": table, "meta": meta or {}}, separators=(",", ":"),
                         ensure_ascii=True).encode("ascii")
     start = _aligned(len(MAGIC) + _LENGTH.size + len(header))
@@ -66,7 +86,10 @@ def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | by
             f.write(b"\0" * (start - f.tell()))
             for name, value in arrays.items():
                 f.seek(start + table[name]["offset"])
-                f.write(memoryview(value).cast("B") if value.size else b"")
+                if isinstance(value, StreamedSection):
+                    _write_streamed(f, name, value)
+                else:
+                    f.write(memoryview(value).cast("B") if value.size else b"")
             f.truncate(start + offset)
             f.flush()
             if fsync:
@@ -76,6 +99,18 @@ def write_container(path: str | os.PathLike, sections: dict[str, np.ndarray | by
         tmp.unlink(missing_ok=True)
         raise
     return start + offset
+
+
+def _write_streamed(f, name: str, section: StreamedSection) -> None:
+    dtype = np.dtype(section.dtype)
+    written = 0
+    for piece in section.pieces():
+        piece = np.ascontiguousarray(piece, dtype=dtype)
+        if piece.size:
+            f.write(memoryview(piece).cast("B"))
+            written += piece.size
+    if written != section.count:  # the header already says how long it is
+        raise ValueError(f"section {name}: {written:,} values written, {section.count:,} announced")
 
 
 class Container:

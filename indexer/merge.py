@@ -25,6 +25,7 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from .codec import INDEX_NAME, LENGTHS_COLUMN, NewsCodec, NewsSegment
+from .container import StreamedSection
 from .segment import (SPELL_FIELDS, SegmentData, files_section, invert_field, segment_filename,
                       stored_sections, write_segment)
 from .spool import SectionSpool
@@ -145,7 +146,7 @@ def _finish(directory: Path, schema, segments: list, datas: list[SegmentData], k
     sections["doc.source"] = np.concatenate(source_codes).astype("<u4") if source_codes else np.zeros(0, "<u4")
     sections["doc.file"] = np.concatenate(file_codes).astype("<u4") if file_codes else np.zeros(0, "<u4")
     sections["doc.lang"] = np.concatenate(language_codes).astype("u1") if language_codes else np.zeros(0, "u1")
-    sections.update(_merged_store(datas, keep, spool))
+    sections.update(_merged_store(datas, keep))
     meta = {"doc_count": n, "fields": fields, "segid": segment.segid,
             "boosts": {name: float(schema[name].format.field_boost) for name in fields},
             "sources": list(sources), "languages": list(languages)}
@@ -297,34 +298,38 @@ class _FieldOutput:
         return out
 
 
-def _merged_store(datas: list[SegmentData], keep: list[np.ndarray], spool: SectionSpool
-                  ) -> dict[str, np.ndarray]:
+def _merged_store(datas: list[SegmentData], keep: list[np.ndarray]) -> dict[str, np.ndarray]:
     """The inputs' compressed stored fields, copied with their dictionaries renumbered.
 
-    The compressed bytes go to the spool a run of consecutive live documents at a time (at
-    most :data:`STORE_COPY_BYTES` at once), never all in memory: they are half of a segment.
+    The compressed bytes (half of a segment) are a StreamedSection: written into the new segment
+    straight from the inputs' mapped files, a run of consecutive live documents at a time (at
+    most :data:`STORE_COPY_BYTES` at once), never gathered in memory or in a temporary file.
     """
-    lengths, dict_ids, zdicts = [], [], []
+    lengths, dict_ids, zdicts, copies = [], [], [], []
     for data, live in zip(datas, keep):
         store = data.stored
         first = len(zdicts)
         zdicts.extend(store.zdicts)
         off = store.off.astype(np.int64)
-        blob = data.container["store.data"]
         docs = np.flatnonzero(live)
         lengths.append(off[docs + 1] - off[docs])
         runs = np.flatnonzero(np.diff(docs) != 1) + 1  # where a run of consecutive documents starts
         for run_start, run_end in zip(np.concatenate(([0], runs)).tolist(),
                                       np.concatenate((runs, [len(docs)])).tolist()):
-            if run_start == run_end:
-                continue
-            lo, hi = int(off[docs[run_start]]), int(off[docs[run_end - 1] + 1])
-            for start in range(lo, hi, STORE_COPY_BYTES):
-                spool.append("store.data", blob[start:min(hi, start + STORE_COPY_BYTES)], np.uint8)
+            if run_start != run_end:
+                copies.append((data, int(off[docs[run_start]]), int(off[docs[run_end - 1] + 1])))
         dict_ids.append(store.dict_ids[live].astype(np.int64) + first)
-    spool.append("store.data", np.zeros(0, np.uint8))  # the section exists even without documents
+
+    def pieces():
+        for data, lo, hi in copies:
+            blob = data.container["store.data"]
+            for start in range(lo, hi, STORE_COPY_BYTES):
+                yield blob[start:min(hi, start + STORE_COPY_BYTES)]
+
+    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    text = StreamedSection(np.dtype(np.uint8), int(all_lengths.sum()), pieces)
     ids = np.concatenate(dict_ids) if dict_ids else np.zeros(0, np.int64)
-    return stored_sections(np.concatenate(lengths) if lengths else [], spool.mapped("store.data"), ids, zdicts)
+    return stored_sections(all_lengths, text, ids, zdicts)
 
 
 __all__ = ["AUTO_MERGE_MAX_DOCS", "MERGE_FACTOR", "SPELL_FIELDS", "merge_segments", "plan_merges"]

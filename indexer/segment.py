@@ -44,7 +44,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .container import Container, ContainerError, write_container
+from .container import Container, ContainerError, StreamedSection, write_container
 
 DOCS32, TF16, POS32 = 1, 2, 4
 ZLIB_LEVEL, ZLIB_WBITS, ZLIB_MEMLEVEL = 3, -15, 8
@@ -253,14 +253,15 @@ class StoredWriter:
 
 
 def stored_sections(lengths, chunks, dict_ids: np.ndarray, zdicts: list[bytes]) -> dict[str, np.ndarray]:
-    """The ``store.*`` sections. ``chunks``: each document's compressed bytes, or all of them
-    concatenated already (an array: a merge copies them into a temporary file, not into memory)."""
+    """The ``store.*`` sections. ``chunks``: each document's compressed bytes, or all of them as
+    one array, or a StreamedSection (a merge copies them from its inputs into the new file)."""
     off = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=off[1:])
     zoff = np.zeros(len(zdicts) + 1, dtype=np.int64)
     np.cumsum([len(z) for z in zdicts], out=zoff[1:])
     return {"store.off": off.astype("<u8"),
-            "store.data": chunks if isinstance(chunks, np.ndarray) else np.frombuffer(b"".join(chunks), np.uint8),
+            "store.data": chunks if isinstance(chunks, (np.ndarray, StreamedSection))
+            else np.frombuffer(b"".join(chunks), np.uint8),
             "store.dict": dict_ids.astype("<u2"),
             "store.zoff": zoff.astype("<u8"),
             "store.zdicts": np.frombuffer(b"".join(zdicts), dtype=np.uint8)}

@@ -1,10 +1,11 @@
 """A merge's sections, appended piece by piece to temporary files and memory-mapped back.
 
-A merge produces each field's postings a bounded range of terms at a time
-and copies the stored fields document run by document run. Holding all of
-those pieces in Python until a section is complete, and then concatenating
-them, cost about the size of the index in the process's own (anonymous)
-memory: 2.8 GB for a million articles. Appending every piece to the end of a
+A merge produces each field's postings a bounded range of terms at a time.
+Holding all of those pieces in Python until a section is complete, and then
+concatenating them, cost about the size of the postings in the process's own
+(anonymous) memory (with the article text, gathered the same way then: 2.8 GB
+for a million articles; the text is now a ``StreamedSection`` copied straight
+from the inputs into the new segment). Appending every piece to the end of a
 raw temporary file instead, and mapping the file once the section is
 complete, leaves the merged sections in the page cache, which the kernel can
 write back and evict; :func:`~indexer.segment.write_segment` copies them into

@@ -168,3 +168,20 @@ def test_a_field_with_offsets_past_4_gb_keeps_8_byte_offsets(tmp_path):
     assert sections["f.foff"].dtype.str == "<u4" and sections["f.foff"].tolist() == [0, 1]
     assert sections["f.toff"].dtype.str == "<u4" and sections["f.toff"].tolist() == [0, 1, 2]
     spool.close()
+
+
+def test_a_streamed_section_is_written_as_an_array_would_be(tmp_path):
+    """What a merge writes straight from its inputs reads back as the same array would, and a
+    producer that yields more or less than it announced leaves no file behind."""
+    from indexer.container import Container, StreamedSection, write_container
+
+    values = np.arange(1000, dtype="<u4")
+    streamed = StreamedSection(np.dtype("<u4"), 1000, lambda: (values[i:i + 64] for i in range(0, 1000, 64)))
+    write_container(tmp_path / "a.news", {"x": np.ones(3, np.uint8), "s": streamed, "y": values[:5]})
+    write_container(tmp_path / "b.news", {"x": np.ones(3, np.uint8), "s": values, "y": values[:5]})
+    assert (tmp_path / "a.news").read_bytes() == (tmp_path / "b.news").read_bytes()
+    assert np.array_equal(Container(tmp_path / "a.news")["s"], values)
+    short = StreamedSection(np.dtype("<u4"), 1001, lambda: iter([values]))
+    with pytest.raises(ValueError, match="1,000 values written, 1,001 announced"):
+        write_container(tmp_path / "c.news", {"s": short})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.news", "b.news"]
