@@ -72,6 +72,7 @@ class Problem:
     warning: bool = False  # indexed anyway (e.g. cp1252 fallback); not counted as skipped
     ignored: bool = False  # not an article at all (an image, a PDF, an archive): counted apart
     replayed: bool = False  # recorded for a file this run skipped as unchanged, reported again
+    article_id: str | None = None  # the skipped article's id, when it could be read (a JSON line's)
 
     @property
     def label(self) -> str:

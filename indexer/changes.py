@@ -123,7 +123,8 @@ class Plan:
     files: dict[tuple[str, str], tuple[int, int, list]] = field(default_factory=dict)  # -> size, mtime, problems
     unchanged_files: set[tuple[str, str]] = field(default_factory=set)
     failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
-    partly_read: set[tuple[str, str]] = field(default_factory=set)  # files with entries skipped this run
+    partly_read: set[tuple[str, str]] = field(default_factory=set)  # files with an entry of unknown id skipped
+    unread_ids: set[str] = field(default_factory=set)  # ids of entries skipped this run (their copies stay)
     problems: list[Problem] = field(default_factory=list)
     added: int = 0
     updated: int = 0
@@ -162,7 +163,10 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
             if isinstance(item, Problem):
                 _problem(plan, root, item)
                 if not (item.whole_file or item.warning or item.ignored):
-                    plan.partly_read.add((root, item.path))  # which article it was may be unknown
+                    if item.article_id is not None:
+                        plan.unread_ids.add(item.article_id)
+                    else:  # which article it was is unknown: none of the file's goes
+                        plan.partly_read.add((root, item.path))
                 continue
             progress.advance()
             if item.id in where_seen:
@@ -250,11 +254,12 @@ def deletions(indexed: IndexedArticles, roots: list[str], plan: Plan) -> Deletio
     """The articles gone from the sources: under one of ``roots``, from a file that is not
     unchanged, and whose id was not read again.
 
-    Kept instead: the articles of a file that could not be read this time, and of a file with
-    an entry that could not be read (a line of bad JSON, a body that is not text, a text file
-    cut to its headline), since which article that entry was may not be known. Losing nothing
-    outweighs deleting at once what the file no longer holds: the run after the input is
-    fixed reads the file whole again and deletes it then.
+    Kept instead: an article whose entry could not be read this time (a body that is not text,
+    an empty body: its id is known); every article of a file that could not be read, or that
+    has an entry whose id cannot be read (a line of bad JSON, a text file cut to its headline),
+    since which article that was is not known. Losing nothing outweighs deleting at once what
+    the file no longer holds: the run after the input is fixed deletes it then. A file's
+    entries that are always skipped (an export's empty bodies) hold up nothing else.
     """
     wanted = set(roots)
     replaced = set(plan.replaced)
@@ -266,9 +271,12 @@ def deletions(indexed: IndexedArticles, roots: list[str], plan: Plan) -> Deletio
         candidates = np.flatnonzero(live & check[codes])
         for local in candidates.tolist():
             docnum = base + local
-            if docnum in replaced or indexed.article_id(docnum) in plan.seen:
+            if docnum in replaced:
                 continue
-            if unread[codes[local]]:
+            article_id = indexed.article_id(docnum)
+            if article_id in plan.seen:
+                continue
+            if unread[codes[local]] or article_id in plan.unread_ids:
                 result.kept_unreadable += 1
                 continue
             result.gone.append(docnum)

@@ -184,6 +184,26 @@ def test_an_article_that_cannot_be_read_this_time_keeps_its_indexed_copy(tmp_pat
     assert "kept as they were: 1 article of files with entries that could not be read" in result.stdout
 
 
+def test_an_entry_always_skipped_does_not_stop_its_file_losing_articles(tmp_path):
+    """An export with an empty body on one line (its id known) deletes what leaves it as usual:
+    only that id's copy is kept, never the whole file's."""
+    records = [story("a", i) for i in range(6)] + [{"id": "blank", "title": "No text", "body": ""}]
+    wire = write_jsonl(tmp_path / "src" / "wire.jsonl", records)
+    index_dir = tmp_path / "index"
+    first = reindex(index_dir, [wire.parent])
+    assert first.skipped == 1 and len(ids_in(index_dir)) == 6
+    write_jsonl(wire, [r for r in records if r["id"] != "a3"])
+    summary = reindex(index_dir, [wire.parent])
+    assert (summary.skipped, summary.deleted, summary.kept_unreadable) == (1, 1, 0)
+    assert ids_in(index_dir) == {"a0", "a1", "a2", "a4", "a5"}
+    # an indexed article whose line now has an empty body: that one is kept, a removed one goes
+    write_jsonl(wire, [story("a", 0) | {"body": "  "}] + [story("a", i) for i in (1, 2, 4)]
+                + [records[-1]])
+    summary = reindex(index_dir, [wire.parent])
+    assert (summary.skipped, summary.deleted, summary.kept_unreadable) == (2, 1, 1)
+    assert ids_in(index_dir) == {"a0", "a1", "a2", "a4"}
+
+
 # ------------------------------------------------------------------ rollback
 
 

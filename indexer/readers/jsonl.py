@@ -222,7 +222,7 @@ def _to_article(value: Any, rel: str, line: int | None, prefix: str
     try:
         article, warnings = _build(value, rel, line)
     except _Invalid as err:
-        yield Problem(rel, f"{prefix}{err}", line=line)
+        yield Problem(rel, f"{prefix}{err}", line=line, article_id=_readable_id(value))
         return
     for warning in warnings:
         yield Problem(rel, f"{prefix}{warning}", line=line, warning=True)
@@ -254,6 +254,15 @@ def _build(obj: dict[str, Any], rel: str, line: int | None) -> tuple[Article, li
         url=clean_text(raw["url"]), author=raw["author"], published=published,
         topics=_topics(obj), path=rel, line=line, language=language,
     ), warnings
+
+
+def _readable_id(obj: dict[str, Any]) -> str | None:
+    """The id of an object skipped for another reason, when the id itself is sound: a reindex then
+    keeps that article's indexed copy and deletes nothing else of its file on its account."""
+    try:
+        return _id(obj.get("id"))
+    except _Invalid:
+        return None
 
 
 def _id(value: Any) -> str:
