@@ -434,6 +434,11 @@ def _no_such_page(page: int, total: int, pages: int, per_page: int) -> str:
 
 
 def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings) -> None:
+    first_line: dict[str, int] = {}
+
+    def skip(number: int, why: str) -> None:
+        click.echo(f"warning: line {number}: {why}; skipped", err=True)
+
     def queries():
         for number, line in enumerate(batch, 1):
             line = line.rstrip("\r\n")
@@ -442,13 +447,18 @@ def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings
             qid, sep, text = line.partition("\t")
             qid = qid.strip()
             if not sep:
-                click.echo(f"warning: line {number}: no TAB between query id and text; skipped", err=True)
-                continue
-            if not qid or not qid.isprintable() or any(c.isspace() for c in qid):
-                click.echo(f"warning: line {number}: the query id {qid[:40]!r} is not one word of printable "
-                           f"characters (a TREC run's lines are split at spaces); skipped", err=True)
-                continue
-            yield qid, text
+                skip(number, "no TAB between query id and text")
+            elif not qid or not qid.isprintable() or any(c.isspace() for c in qid) or "\ufffd" in qid:
+                skip(number, f"the query id {qid[:40]!r} is not one word of printable UTF-8 characters "
+                             f"(a TREC run's lines are split at spaces)")
+            elif qid in first_line:
+                skip(number, f"the query id {qid!r} again (first on line {first_line[qid]}): a run holds "
+                             f"each query once")
+            elif not text.strip():
+                skip(number, f"query {qid!r} is empty")
+            else:
+                first_line[qid] = number
+                yield qid, text
 
     for qid, ranked in batch_search(index, queries(), limit=limit, settings=settings):
         if out_format == "jsonl":
@@ -457,6 +467,9 @@ def _run_batch(index, batch, limit, out_format, run_name, batch_search, settings
         if ranked:
             click.echo("\n".join(f"{qid} Q0 {doc} {rank} {score:.4f} {run_name}"
                                  for rank, (doc, score) in enumerate(ranked, 1)))
+    if not first_line:
+        raise UsageError(f"{getattr(batch, 'name', 'the --batch file')} holds no query to run: give "
+                         f"'qid<TAB>query' lines, one per query")
 
 
 def _terminal(html_text: str, color: bool) -> str:

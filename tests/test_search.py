@@ -261,12 +261,18 @@ def test_cli_batch_trec(index, tmp_path):
 def test_cli_batch_refuses_what_would_break_a_trec_run(index, tmp_path):
     """A qid with a space would make lines of seven fields; a QUERY beside --batch was ignored."""
     queries = tmp_path / "q.tsv"
-    queries.write_text("q 1\tcocoa\n\x01\tcocoa\nq2\tcocoa\n")
+    queries.write_bytes(b"q 1\tcocoa\n\x01\tcocoa\nq2\tcocoa\nq2\twheat\nq3\t \nq\xff\tcocoa\n")
     out = run_cli("search", "--index", str(index.store.root), "--batch", str(queries), "--limit", "3")
     assert out.returncode == 0, out.stderr
-    assert {line.split()[0] for line in out.stdout.splitlines()} == {"q2"}
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert [(line[0], line[3]) for line in lines] == [("q2", "1"), ("q2", "2"), ("q2", "3")]  # cocoa, once
     assert all(len(line.split()) == 6 for line in out.stdout.splitlines())
     assert "line 1: the query id 'q 1' is not one word" in out.stderr and "line 2:" in out.stderr
+    assert "line 4: the query id 'q2' again (first on line 3)" in out.stderr
+    assert "line 5: query 'q3' is empty" in out.stderr and "line 6: the query id 'q\ufffd'" in out.stderr
+    queries.write_text("\n\n")
+    empty = run_cli("search", "--index", str(index.store.root), "--batch", str(queries))
+    assert empty.returncode == 2 and "holds no query to run" in empty.stderr
     both = run_cli("search", "--index", str(index.store.root), "cocoa", "--batch", str(queries))
     assert both.returncode == 2 and "either a QUERY or --batch FILE, not both" in both.stderr
 
