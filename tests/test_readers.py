@@ -475,15 +475,19 @@ def test_links_out_of_the_source_are_not_read_links_inside_it_are(tmp_path):
     source, elsewhere = tmp_path / "source", tmp_path / "elsewhere"
     write(source / "2024" / "one.txt", "One\n\nThe first article, about rye.\n")
     write(elsewhere / "two.txt", "Two\n\nAn article outside the source, about oats.\n")
-    (source / "latest").symlink_to(source / "2024")  # inside: followed, and read once
+    (source / "latest").symlink_to(source / "2024")  # inside: read once, under its real name
+    (source / ".drafts").mkdir()
+    write(source / ".drafts" / "three.txt", "Three\n\nA draft, about spelt.\n")
+    (source / "draft.txt").symlink_to(source / ".drafts" / "three.txt")  # hidden target: the link is read
     (source / "passwd.txt").symlink_to("/etc/passwd")
     (source / "other").symlink_to(elsewhere)
     (source / "two.txt").symlink_to(elsewhere / "two.txt")
     (source / "sneaky").symlink_to(source / ".." / "elsewhere")
     articles, problems = read_all(source)
-    assert sorted(a.id for a in articles) == ["2024/one.txt"]
-    assert [(p.path, p.warning) for p in problems if "already visited" in p.reason] == [("latest", True)]
-    outside = {p.path: p for p in problems if not p.warning}
+    assert sorted(a.id for a in articles) == ["2024/one.txt", "draft.txt"]
+    assert [(p.path, p.reason) for p in problems if p.ignored] == [
+        ("latest", "a link to 2024, which is read under its own name")]
+    outside = {p.path: p for p in problems if not p.ignored}
     assert set(outside) == {"other", "passwd.txt", "sneaky", "two.txt"}
     assert all(p.whole_file and "outside the source; not read" in p.reason for p in outside.values())
     assert f"symbolic link to {elsewhere}" in outside["other"].reason
@@ -555,7 +559,8 @@ def test_directory_link_loop_is_reported_once(tmp_path):
     (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")
     articles, problems = read_all(tmp_path)
     assert [a.id for a in articles] == ["a/x.txt"]
-    assert [(p.path, p.warning) for p in problems] == [("a/loop", True)]
+    assert [(p.path, p.ignored, p.reason) for p in problems] == [
+        ("a/loop", True, "a link to a, which is read under its own name")]
 
 
 def test_missing_root_raises(tmp_path):

@@ -160,11 +160,11 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             stack.pop()
             continue
         rel, entry = item
-        if entry.is_symlink() and not _inside(real_root, entry.path):
-            target = os.path.realpath(entry.path)
-            yield Problem(rel, f"symbolic link to {_text(target)}, outside the source; not read (give that "
-                               f"path as a source of its own to index it)", whole_file=True)
-            continue
+        if entry.is_symlink():
+            link = _link_problem(real_root, rel, entry.path)
+            if link is not None:
+                yield link
+                continue
         if _is_dir(entry):
             entries, problem = _list_directory(Path(entry.path), rel, visited)
             if problem:
@@ -175,6 +175,29 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
             stack.append(iter(entries))
         elif not entry.name.upper().startswith(_SKIPPED_PREFIXES):
             yield from _read_file(Path(entry.path), rel, unchanged)
+
+
+def _link_problem(real_root: str, rel: str, path: str) -> Problem | None:
+    """Why a symbolic link is not followed, or None to follow it.
+
+    A link out of the source is skipped and reported. A link to a file or folder the walk reads
+    anyway under its own name (``latest -> 2024/11``) is ignored, so its articles are indexed
+    once, with ids from their real paths, whichever name sorts first; a link to something the
+    walk would not read (a hidden folder) is followed, as are dangling links and loops, which
+    reading reports.
+    """
+    target = os.path.realpath(path)
+    if not _inside(real_root, path):
+        return Problem(rel, f"symbolic link to {_text(target)}, outside the source; not read (give that "
+                            f"path as a source of its own to index it)", whole_file=True)
+    if not os.path.exists(target):
+        return None
+    inner = os.path.relpath(target, real_root)
+    if inner == ".":
+        return Problem(rel, "a link to the source folder itself; not read again", ignored=True)
+    if any(part.startswith(".") for part in inner.split(os.sep)):
+        return None
+    return Problem(rel, f"a link to {_text(inner)}, which is read under its own name", ignored=True)
 
 
 def _inside(real_root: str, path: str) -> bool:
