@@ -80,7 +80,8 @@ class Problem:
         return "ignored" if self.ignored else "warning" if self.warning else "skipped"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        path = self.path if self.path.isprintable() else repr(self.path)[1:-1]  # a newline in a file name
+        where = f"{path}:{self.line}" if self.line else path
         return f"{where}: {self.reason}"
 
 

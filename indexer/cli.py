@@ -283,8 +283,11 @@ def generations(index, as_json):
                          f"reindex removes it)")
             continue
         last = info.last_reindex or {}
-        change = (f"{last.get('mode', '?')}: +{last.get('added', 0):,} ~{last.get('updated', 0):,} "
-                  f"-{last.get('deleted', 0):,}")
+        if last.get("mode") == "optimize":  # it adds and deletes no article: it drops deleted ones
+            change = f"optimize: {last.get('deleted', 0):,} dropped"
+        else:
+            change = (f"{last.get('mode', '?')}: +{last.get('added', 0):,} ~{last.get('updated', 0):,} "
+                      f"-{last.get('deleted', 0):,}")
         size = f"{info.size_bytes / 1e6:,.1f} MB ({info.own_bytes / 1e6:,.1f} MB its own)"
         lines.append(f"{mark} {info.name:<12} {info.articles or 0:>9,}  {info.built or '?':<25}  "
                      f"{change:<34}  {size}")

@@ -99,7 +99,8 @@ class ReindexSummary:
                 "deleted": self.deleted, "unchanged": self.unchanged, "skipped": self.skipped,
                 "warnings": self.warnings, "ignored": self.ignored, "written": self.written,
                 "articles": self.articles, "seconds": round(self.seconds, 3),
-                "articles_per_second": round(self.rate, 1), "generation": self.generation,
+                "articles_per_second": round(self.rate, 1) if self.written else None,  # none read
+                "generation": self.generation,
                 "notes": self.notes, "kept_sources": self.kept_sources,
                 "kept_unreadable": self.kept_unreadable}
 

@@ -333,6 +333,10 @@ class IndexStore:
         taking the lock, which would create the folder and its lock file (a mistyped ``--index``)."""
         if self.generations():
             return
+        if GEN_RE.match(self.root.name) and is_index_directory(self.root.parent):
+            raise NotAnIndexDirectory(f"{self.root} is a generation of the index {self.root.parent}; "
+                                      f"give --index {self.root.parent} (`newsindex rollback "
+                                      f"{self.root.name}` serves that generation)")
         if self.root.exists():
             self.check_is_index_directory(purpose="is it the right --index?")
         raise IndexNotFound(f"no index has been built in {self.root} yet; run "

@@ -383,6 +383,11 @@ def test_commands_that_need_an_index_create_nothing_for_a_mistyped_one(tmp_path,
         line = one_line_error(result, code=2)
         assert f"{dir_a} is not a newsindex index" in line and "Is it the right --index?" in line
         assert "new or empty" not in line and sorted(p.name for p in dir_a.iterdir()) == ["wire.jsonl"]
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [dir_a])
+    generation = index_dir / IndexStore(index_dir).current_name()
+    result = cli(capsys, "optimize", "--index", str(generation))
+    assert f"is a generation of the index {index_dir}; give --index {index_dir}" in one_line_error(result, code=2)
 
 
 def test_an_index_inside_a_source_folder_is_ignored_not_read(tmp_path):

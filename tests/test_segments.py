@@ -126,3 +126,7 @@ def test_optimize_from_cron_prints_lines_not_a_crash(history, tmp_path):
     assert "internal error" not in done.stderr
     assert "merging body (" in done.stderr and " terms)…" in done.stderr
     assert len(LiveIndex(index_dir).current().segments) == 1
+    listed = run_cli("generations", "--index", str(index_dir))
+    live = next(line for line in listed.stdout.splitlines() if line.startswith("*"))
+    assert "optimize: 0 dropped" in live and "~0" not in live  # not read as added, updated, deleted
+
