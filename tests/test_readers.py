@@ -736,3 +736,9 @@ def test_html_headline_is_not_repeated_as_the_first_line_of_the_body(tmp_path):
     article = only_article(tmp_path)
     assert article.title == "Les cheminots en grève contre la réforme"
     assert article.body == "Les syndicats appellent à la grève lundi.\nLa réforme sera votée mardi."
+
+
+def test_a_report_line_never_holds_a_raw_control_character():
+    """A file name with a newline would split the report's line (and fake another one)."""
+    assert str(Problem("nl\nname.txt", "the file name holds a control character", line=3)) == \
+        "nl\\nname.txt:3: the file name holds a control character"
