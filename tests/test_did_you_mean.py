@@ -24,15 +24,16 @@ GERMAN = [
     "Der Bundespräsident besuchte das Stadion, womit der Fußball-Abend begann, zwischen Reden.",
     "Zwischen den Parteien gibt es Streit über die Wahl und den Bundespräsidenten.",
 ]
+COPIES = 5  # each article five times: a substituted word must be in BETTER (10) articles or more
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     root = tmp_path_factory.mktemp("dym")
     records = [{"id": f"en-{i}-{k}", "title": f"Report {i}", "body": body, "language": "en"}
-               for k in range(3) for i, body in enumerate(ENGLISH)]
+               for k in range(COPIES) for i, body in enumerate(ENGLISH)]
     records += [{"id": f"de-{i}-{k}", "title": f"Bericht {i}", "body": body, "language": "de"}
-                for k in range(3) for i, body in enumerate(GERMAN)]
+                for k in range(COPIES) for i, body in enumerate(GERMAN)]
     summary = reindex(root / "index", [write_jsonl(root / "src" / "articles.jsonl", records)])
     assert summary.skipped == 0
     return LiveIndex(root / "index")
