@@ -19,8 +19,17 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
 * **The first letter is kept** (Lucene's ``minPrefix`` 1): typos seldom touch
   it, and it bounds the search to one letter's range of each term table.
 * **More frequent than what was typed**: a word already in :data:`RARE`
-  articles is not corrected; a correction must be in more articles than the
-  typed word, and :data:`BETTER` times as many.
+  articles is not corrected, unless it is in fewer than
+  :data:`MAX_QUERY_FREQUENCY` of the articles searched (Lucene's and
+  Elasticsearch's ``maxQueryFrequency``/``max_term_freq`` default, 1%): an
+  archive's own typo ("Britian", in 3 articles, where "Britain" is in 380)
+  is then offered a correction that passes every confidence test below,
+  never replaced. A correction must be in more articles than the typed word,
+  and :data:`BETTER` times as many.
+* **Never a typed stopword** of a language searched ("where", "because",
+  German "durch"): it is a real word, which the search ignores as too common,
+  not a misspelling; a correction towards one ("wehre") or towards an
+  archive's typo of one ("becuase") would replace a word the user wrote right.
 * **Never a stopword** of any language with a stopword list (German
   "zwischen", French "avec"): a function word is never what a reader searched
   for. (Function words missing from NLTK's lists, like German "womit", are
@@ -31,12 +40,39 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
 * **Spelling as written**: the suggestion is the word as an article writes it
   (umlauts and accents kept), in the case pattern typed.
 * **Confidence** (:attr:`Correction.confident`), which alone allows a search
-  with no results to be replaced by the correction's: every corrected word
-  is at most one edit per :data:`CONFIDENT_LETTERS` letters from what was typed
-  (one edit from 5 letters, two from 10), no other stem as close is even a
-  :data:`BETTER`-th as common (typed "petroleom": "petroleum" in 16 articles,
-  the name "Petroleos" in one), and it is a word of the query's language when
-  that is known. Otherwise the correction is only offered ("Did you mean").
+  with no results to be replaced by the correction's (and only with
+  ``correct`` on: ``search(..., correct=False)``, ``correct=off``,
+  ``--no-correct`` always search what was typed). All of these must hold,
+  otherwise the correction is only offered ("Did you mean"):
+
+  - every corrected word is at most one edit per :data:`CONFIDENT_LETTERS`
+    letters from what was typed (one edit from 5 letters, two from 10);
+  - no other stem as close is even a :data:`BETTER`-th as common (typed
+    "petroleom": "petroleum" in 16 articles, the name "Petroleos" in one);
+  - **the correction is** :data:`BETTER` **times as common as the typed word
+    counted as seen at least once** (add-one smoothing, as language-model
+    spellers such as Elasticsearch's phrase suggester smooth unseen words):
+    a word no article holds is not evidence that it is misspelled (names,
+    rare words: "Jarre", "tulip"), so replacing it needs a correction in
+    :data:`BETTER` articles or more, not one;
+  - **the language**: the correction is a word of the query's language when
+    its other words show one (they are known words of that language's articles
+    only); otherwise of the archive's main language (the languages searched
+    that hold at least half of the searched articles). A correction found
+    only in a minority language's articles is offered, never searched in
+    place of a word that may be the main language's ("Sussex" → German
+    "Süßen", "Jarre" → "Jahre");
+  - **no quoted or required word** is corrected (``"Jarre"``, ``+Jarre``):
+    the user insists on that spelling;
+  - **one corrected word at most** (:data:`MAX_SUBSTITUTED`, Elasticsearch's
+    phrase suggester's ``max_errors`` default of 1): two guesses in one query
+    are less likely right than one.
+
+  What no rule here can tell, without a dictionary of the language or query
+  logs: a correctly spelled word the archive does not hold that is one edit
+  from a common word of the main language ("quartet" → "quarter", "spoon" →
+  "soon") is still replaced; the page says so and links to the search as
+  typed.
 
 Candidates (:func:`_candidate_stems`), bounded per query word whatever the
 index size: in each segment's term table, only the typed word's first
