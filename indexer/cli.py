@@ -363,6 +363,9 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--lang", "languages", multiple=True, metavar="CODE",
               help="Only articles in this language (de, fr, …; repeatable); the query is analysed its way.")
 @setting_option("feedback")
+@click.option("--no-correct", "no_correct", is_flag=True,
+              help="Search for the query as typed even when it finds nothing and a correction would "
+                   "(the correction is still offered as 'did you mean'); the same as correct=off in the API.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
 @click.option("--show-query", is_flag=True, help="Print how the query was understood.")
 @click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"),
@@ -374,8 +377,8 @@ def main(argv: list[str] | None = None) -> None:
               metavar="URL", help="With --format atom: " + config.SETTINGS["base_url"].help
               + f" [env {config.SETTINGS['base_url'].env}]")
 @click.option("--run-name", default="newsindex", show_default=True, help="Run tag in TREC output.")
-def search(query, index, limit, page, sort, sources, date_from, date_to, languages, feedback, as_json,
-           show_query, batch, out_format, base_url, run_name):
+def search(query, index, limit, page, sort, sources, date_from, date_to, languages, feedback, no_correct,
+           as_json, show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README; `*` lists every article),
     or --batch for evaluation."""
     from .search import SearchFilters, batch_search, parse_day, parse_language, prepare, search as run_search
@@ -411,7 +414,7 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
                          f"{config.SETTINGS['max_per_page'].env}); use --page for the next results")
     prepare(live, filters)  # opening and language models: the command's start-up, not the query's time
     results = run_search(live, query, page=page, per_page=per_page, filters=filters, sort=sort,
-                         settings=settings)
+                         correct=not no_correct, settings=settings)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
@@ -489,7 +492,9 @@ def format_results(r, color: bool) -> str:
     lines = []
     for notice in r.notices:
         lines.append(f"note: {notice}")
-    if r.suggestion and not r.corrected_from:
+    if r.corrected_from:
+        lines.append(f"note: to search instead for “{r.corrected_from}” as typed, add --no-correct")
+    elif r.suggestion:
         lines.append(f"did you mean: {r.suggestion}")
     lines.append(f"{r.total:,} result{'s' if r.total != 1 else ''} ({r.took_ms:.1f} ms)"
                  + (f", page {r.page} of {r.pages}" if r.total else ""))

@@ -19,8 +19,17 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
 * **The first letter is kept** (Lucene's ``minPrefix`` 1): typos seldom touch
   it, and it bounds the search to one letter's range of each term table.
 * **More frequent than what was typed**: a word already in :data:`RARE`
-  articles is not corrected; a correction must be in more articles than the
-  typed word, and :data:`BETTER` times as many.
+  articles is not corrected, unless it is in fewer than
+  :data:`MAX_QUERY_FREQUENCY` of the articles searched (Lucene's and
+  Elasticsearch's ``maxQueryFrequency``/``max_term_freq`` default, 1%): an
+  archive's own typo ("Britian", in 3 articles, where "Britain" is in 380)
+  is then offered a correction that passes every confidence test below,
+  never replaced. A correction must be in more articles than the typed word,
+  and :data:`BETTER` times as many.
+* **Never a typed stopword** of a language searched ("where", "because",
+  German "durch"): it is a real word, which the search ignores as too common,
+  not a misspelling; a correction towards one ("wehre") or towards an
+  archive's typo of one ("becuase") would replace a word the user wrote right.
 * **Never a stopword** of any language with a stopword list (German
   "zwischen", French "avec"): a function word is never what a reader searched
   for. (Function words missing from NLTK's lists, like German "womit", are
@@ -31,12 +40,39 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
 * **Spelling as written**: the suggestion is the word as an article writes it
   (umlauts and accents kept), in the case pattern typed.
 * **Confidence** (:attr:`Correction.confident`), which alone allows a search
-  with no results to be replaced by the correction's: every corrected word
-  is at most one edit per :data:`CONFIDENT_LETTERS` letters from what was typed
-  (one edit from 5 letters, two from 10), no other stem as close is even a
-  :data:`BETTER`-th as common (typed "petroleom": "petroleum" in 16 articles,
-  the name "Petroleos" in one), and it is a word of the query's language when
-  that is known. Otherwise the correction is only offered ("Did you mean").
+  with no results to be replaced by the correction's (and only with
+  ``correct`` on: ``search(..., correct=False)``, ``correct=off``,
+  ``--no-correct`` always search what was typed). All of these must hold,
+  otherwise the correction is only offered ("Did you mean"):
+
+  - every corrected word is at most one edit per :data:`CONFIDENT_LETTERS`
+    letters from what was typed (one edit from 5 letters, two from 10);
+  - no other stem as close is even a :data:`BETTER`-th as common (typed
+    "petroleom": "petroleum" in 16 articles, the name "Petroleos" in one);
+  - **the correction is** :data:`BETTER` **times as common as the typed word
+    counted as seen at least once** (add-one smoothing, as language-model
+    spellers such as Elasticsearch's phrase suggester smooth unseen words):
+    a word no article holds is not evidence that it is misspelled (names,
+    rare words: "Jarre", "tulip"), so replacing it needs a correction in
+    :data:`BETTER` articles or more, not one;
+  - **the language**: the correction is a word of the query's language when
+    its other words show one (they are known words of that language's articles
+    only); otherwise of the archive's main language (the languages searched
+    that hold at least half of the searched articles). A correction found
+    only in a minority language's articles is offered, never searched in
+    place of a word that may be the main language's ("Sussex" → German
+    "Süßen", "Jarre" → "Jahre");
+  - **no quoted or required word** is corrected (``"Jarre"``, ``+Jarre``):
+    the user insists on that spelling;
+  - **one corrected word at most** (:data:`MAX_SUBSTITUTED`, Elasticsearch's
+    phrase suggester's ``max_errors`` default of 1): two guesses in one query
+    are less likely right than one.
+
+  What no rule here can tell, without a dictionary of the language or query
+  logs: a correctly spelled word the archive does not hold that is one edit
+  from a common word of the main language ("quartet" → "quarter", "spoon" →
+  "soon") is still replaced; the page says so and links to the search as
+  typed.
 
 Candidates (:func:`_candidate_stems`), bounded per query word whatever the
 index size: in each segment's term table, only the typed word's first
@@ -66,9 +102,12 @@ from .engine import Corpus
 from .segment import SPELL_FIELDS, letter_signature
 
 MIN_WORD = 4  # shorter words are never corrected (Lucene's minQueryLength)
-RARE = 2  # a word in fewer articles than this may be a typo
+RARE = 2  # a word in fewer articles than this may be a typo, and may be replaced by its correction
+MAX_QUERY_FREQUENCY = 0.01  # a word in fewer than this share of the articles may be an archive's typo
+# ("Britian"): offered a correction BETTER times as common, never replaced (Lucene's maxQueryFrequency)
 BETTER = 10  # a correction must be this many times more common
 CONFIDENT_LETTERS = 5  # a confident correction makes at most one edit per this many letters
+MAX_SUBSTITUTED = 1  # a confident correction changes at most this many words (ES phrase suggester's max_errors)
 MAX_CHECKED = 60  # stems per query word whose edit distance is computed (closest letter counts first)
 MAX_VERIFIED = 8  # stems per query word whose spellings are read from articles
 SURFACE_SAMPLE = 8  # articles read per stem to see how it is written
@@ -87,6 +126,26 @@ def max_edits(length: int) -> int:
 def all_stopwords() -> frozenset[str]:
     """Every language's stopwords, folded (a correction is never one of them)."""
     return frozenset(fold(w) for lang in STOPWORD_LANGUAGES for w in stopwords(lang))
+
+
+@lru_cache(maxsize=None)
+def _folded_stopwords(lang: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in stopwords(lang)) | stopwords(lang)
+
+
+def is_stopword(word: str, languages) -> bool:
+    """Whether ``word`` is a stopword of one of ``languages`` (then it is never corrected)."""
+    lowered = word.lower().replace("'", "").replace("’", "")
+    folded = fold(lowered)
+    return any(lowered in _folded_stopwords(lang) or folded in _folded_stopwords(lang)
+               for lang in languages if lang in STOPWORD_LANGUAGES)
+
+
+def main_languages(corpus: Corpus, searched: list[str]) -> set[str]:
+    """The languages searched holding at least half of the searched articles (two at a tie)."""
+    counts = {lang: n for lang, n in corpus.languages().items() if lang in searched}
+    total = sum(counts.values())
+    return {lang for lang, n in counts.items() if 2 * n >= total} if total else set(searched)
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -157,24 +216,46 @@ def correct_query(corpus: Corpus, text: str, languages: list[str] | None = None,
         return None
     searched = searched if searched is not None else languages
     mask = corpus.language_mask(searched)
-    words = [(m, _correctable(text, m, m.group())) for m in re.finditer(r"[^\W\d_][\w'’]*", text)]
+    stoplists = set(languages) | set(searched)
+    words = [(m, _correctable(text, m, m.group()) and not is_stopword(m.group(), stoplists))
+             for m in re.finditer(r"[^\W\d_][\w'’]*", text)]
     context = _query_languages(corpus, [m.group() for m, ok in words], languages, mask)
-    changed, confident = False, True
+    # the language a substitution must be in: the query's when its other words show one,
+    # else the archive's main language (that of most articles searched)
+    target = context if len(context) == 1 else main_languages(corpus, searched)
+    quoted = _quoted_spans(text)
+    corrected, confident = 0, True
     out = []
     cursor = 0
     for m, ok in words:
         word = m.group()
         out.append(text[cursor:m.start()])
         cursor = m.end()
-        fixed = _correct(corpus, word, languages, mask, searched, context) if ok else None
+        fixed = _correct(corpus, word, languages, mask, searched, context, target) if ok else None
         if fixed and fixed[0] != word:
-            changed = True
-            confident = confident and fixed[1]
+            corrected += 1
+            confident = confident and fixed[1] and not _exact(text, m, quoted)
             out.append(fixed[0])
         else:
             out.append(word)
     out.append(text[cursor:])
-    return Correction("".join(out), confident) if changed else None
+    if not corrected:
+        return None
+    return Correction("".join(out), confident and corrected <= MAX_SUBSTITUTED)
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quoted part of ``text``; an unbalanced quote runs to the end (as parsed)."""
+    marks = [i for i, c in enumerate(text) if c == '"'] + [len(text)]
+    return [(marks[k], marks[k + 1]) for k in range(0, len(marks) - 1, 2)]
+
+
+def _exact(text: str, m: re.Match, quoted: list[tuple[int, int]]) -> bool:
+    """Whether the user insists on this word as written: quoted ("Jarre") or required (+Jarre)."""
+    if any(start < m.start() < end for start, end in quoted):
+        return True
+    token = text[text.rfind(" ", 0, m.start()) + 1:m.start()]
+    return token.lstrip("(").startswith("+")
 
 
 def _correctable(text: str, m: re.Match, word: str) -> bool:
@@ -204,7 +285,7 @@ def _query_languages(corpus: Corpus, words: list[str], languages: list[str], mas
 
 
 def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: list[str],
-             context: set[str]) -> tuple[str, bool] | None:
+             context: set[str], target: set[str]) -> tuple[str, bool] | None:
     """(the closest common spelling of ``word``, confident), or None."""
     holding = _languages_holding(corpus, word, searched or languages)
     if holding:  # a real word of some articles: correct it only the way their languages read it
@@ -223,7 +304,7 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: li
         emissions = analyze_word(word, lang).emissions
         if len(emissions) == 1:
             df = max(df, corpus.doc_frequency(emissions[0].term, mask))
-            if df >= RARE:
+            if df >= RARE and df >= MAX_QUERY_FREQUENCY * _articles(corpus, mask):
                 return None  # a known word in one of the languages searched
             if emissions[0].term.isalpha():
                 stems.add(emissions[0].term)
@@ -246,9 +327,18 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: li
               if f.distance == best.distance and f.term != best.term and f.folded != best.folded
               and -cdf * BETTER >= -best_df]
     foreign = choices[0][0][0]
-    confident = best.distance * CONFIDENT_LETTERS <= len(typed) and not rivals and not foreign
+    confident = (best.distance * CONFIDENT_LETTERS <= len(typed) and not rivals and not foreign
+                 and bool(best.languages & target) and -best_df >= BETTER * (df + 1))
+    if df >= RARE:  # an archive's typo ("Britian"): offered only, and only what would otherwise be confident
+        if not confident:
+            return None
+        confident = False
     spelling = max(best.written, key=lambda w: (best.written[w], w))
     return _as_typed(spelling, word), confident
+
+
+def _articles(corpus: Corpus, mask) -> int:
+    return corpus.count if mask is None else int(np.count_nonzero(mask & corpus.live))
 
 
 def _as_typed(spelling: str, typed: str) -> str:

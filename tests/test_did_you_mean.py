@@ -2,6 +2,9 @@
 which are searched in place of a query that found nothing, and how they are spelled."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from indexer.ingest import reindex
@@ -24,15 +27,16 @@ GERMAN = [
     "Der Bundespräsident besuchte das Stadion, womit der Fußball-Abend begann, zwischen Reden.",
     "Zwischen den Parteien gibt es Streit über die Wahl und den Bundespräsidenten.",
 ]
+COPIES = 5  # each article five times: a substituted word must be in BETTER (10) articles or more
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     root = tmp_path_factory.mktemp("dym")
     records = [{"id": f"en-{i}-{k}", "title": f"Report {i}", "body": body, "language": "en"}
-               for k in range(3) for i, body in enumerate(ENGLISH)]
+               for k in range(COPIES) for i, body in enumerate(ENGLISH)]
     records += [{"id": f"de-{i}-{k}", "title": f"Bericht {i}", "body": body, "language": "de"}
-                for k in range(3) for i, body in enumerate(GERMAN)]
+                for k in range(COPIES) for i, body in enumerate(GERMAN)]
     summary = reindex(root / "index", [write_jsonl(root / "src" / "articles.jsonl", records)])
     assert summary.skipped == 0
     return LiveIndex(root / "index")
@@ -101,3 +105,144 @@ def test_correct_query_reports_confidence(index):
     found = correct_query(corpus, "unemploymnet rose")
     assert found is not None and found.text == "unemployment rose" and found.confident
     assert correct_query(corpus, "unemployment rose") is None
+
+
+# ---------------------------------------------------------------- when a correction is searched instead
+# A mostly English archive (250 articles) with a German minority (12): what may replace a query that
+# found nothing, and what is only offered.
+
+MAIN = [
+    "The harbour reopened after the storm, and shipping resumed on Monday.",
+    "A storm closed the harbour again; fishermen stayed at home.",
+    "Becuase of the strike, trains were cancelled across the county.",
+    "Police arrested two men after a robbery at the station.",
+    "Britain and its partners agreed on new rules for fishing.",
+]
+MINORITY = [
+    "Der Bahnhof wurde nach dem Sturm wieder geöffnet. Ich wehre mich dagegen.",
+    "Am Bahnhof warteten viele Reisende auf den Zug.",
+    "Der Zug aus Berlin erreichte den Bahnhof mit Verspätung.",
+    "Vor dem Bahnhof protestierten Gewerkschafter.",
+]
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dym-mixed")
+    records = [{"id": f"en-{i}-{k}", "title": f"Report {i}", "body": body, "language": "en"}
+               for k in range(50) for i, body in enumerate(MAIN)]
+    records += [{"id": f"typo-{k}", "title": "Fishing", "body": "Britian and its partners met.", "language": "en"}
+                for k in range(2)]
+    records += [{"id": f"de-{i}-{k}", "title": f"Bericht {i}", "body": body, "language": "de"}
+                for k in range(3) for i, body in enumerate(MINORITY)]
+    summary = reindex(root / "index", [write_jsonl(root / "src" / "articles.jsonl", records)])
+    assert summary.skipped == 0
+    return LiveIndex(root / "index")
+
+
+def offered_only(results, suggestion):
+    return results.suggestion == suggestion and results.corrected_from is None and results.total == 0
+
+
+def test_a_confident_correction_is_searched_instead(mixed):
+    results = search(mixed, "harbuor")
+    assert results.suggestion == "harbour" and results.corrected_from == "harbuor"
+    assert results.total == search(mixed, "harbour").total == 100
+
+
+def test_correct_off_searches_what_was_typed(mixed):
+    assert offered_only(search(mixed, "harbuor", correct=False), "harbour")
+    assert search(mixed, "harbuor").corrected_from == "harbuor"  # not the cached answer of the other
+
+
+def test_a_typed_stopword_is_never_corrected(mixed):
+    # "because" (no article has it) is one swap from the archive's "Becuase" (50 articles);
+    # "where" one swap from the German "wehre": both are real words, ignored as too common
+    for typed in ("because", "where", "Where", '"because"'):
+        results = search(mixed, typed)
+        assert results.suggestion is None and results.corrected_from is None and results.total == 0
+
+
+@pytest.mark.parametrize("typed, offered", [('"harbuor"', '"harbour"'), ("+harbuor", "+harbour"),
+                                            ('"the harbuor"', '"the harbour"')])
+def test_a_quoted_or_required_word_is_only_offered(mixed, typed, offered):
+    assert offered_only(search(mixed, typed), offered)
+
+
+def test_a_minority_languages_word_is_only_offered(mixed):
+    # the query's language is unknown: a correction found only in German articles is offered
+    assert offered_only(search(mixed, "Bahnhov"), "Bahnhof")
+    # the query's other words are German: searched instead
+    results = search(mixed, "+Zug Bahnhov")
+    assert results.corrected_from is None  # "+Zug Bahnhov" finds the Zug articles: nothing to replace
+    assert search(mixed, "Bahnhov Verspätung").suggestion == "Bahnhof Verspätung"
+    # German articles only: German is the main language searched
+    from indexer.search import SearchFilters
+
+    german = search(mixed, "Bahnhov", filters=SearchFilters(languages=("de",)))
+    assert german.corrected_from == "Bahnhov" and german.total == 12
+
+
+def test_the_querys_language_must_be_the_corrections(mixed):
+    # "Verspätung" is German only, so the query is German: "harbuor" has no German correction
+    results = search(mixed, "+Verspätung +harbuor")
+    assert results.corrected_from is None
+
+
+def test_a_correction_in_fewer_than_better_articles_is_only_offered(mixed):
+    # "Gewerkschafter" is in 3 articles: too few to be sure a word no article holds is its typo
+    assert offered_only(search(mixed, "Gewerkschaftre", filters=_german()), "Gewerkschafter")
+
+
+def test_two_corrected_words_are_only_offered(mixed):
+    assert search(mixed, "harbuor").corrected_from == "harbuor"
+    assert search(mixed, "robbrey").corrected_from == "robbrey"
+    assert offered_only(search(mixed, "harbuor robbrey"), "harbour robbery")
+
+
+def test_an_archives_rare_typo_is_offered_its_common_spelling(mixed):
+    results = search(mixed, "Britian")
+    assert results.total == 2 and results.suggestion == "Britain" and results.corrected_from is None
+
+
+def _german():
+    from indexer.search import SearchFilters
+
+    return SearchFilters(languages=("de",))
+
+
+def test_the_page_links_to_the_search_as_typed(mixed):
+    from webapp import create_app
+
+    client = create_app({"INDEX": str(mixed.store.root), "TESTING": True}).test_client()
+    page = client.get("/search?q=harbuor").get_data(as_text=True)
+    assert "showing results for “harbour”" in page and "Search instead for" in page
+    link = re.search(r'class="search-instead">Search instead for <a href="([^"]+)">harbuor</a>', page).group(1)
+    assert "correct=off" in link
+    assert 'href="/search.atom?q=harbour"' in page  # the feed of what the page shows
+    typed = client.get(html.unescape(link))
+    assert typed.status_code == 200
+    text = typed.get_data(as_text=True)
+    assert "Search instead for" not in text and "Did you mean" in text and "0 results" in text
+
+
+def test_the_api_takes_correct(mixed):
+    from webapp import create_app
+
+    client = create_app({"INDEX": str(mixed.store.root), "TESTING": True}).test_client()
+    on = client.get("/api/search?q=harbuor").get_json()
+    assert on["corrected_from"] == "harbuor" and on["total"] == 100
+    off = client.get("/api/search?q=harbuor&correct=off").get_json()
+    assert off["corrected_from"] is None and off["suggestion"] == "harbour" and off["total"] == 0
+    bad = client.get("/api/search?q=harbuor&correct=no")
+    assert bad.status_code == 400 and "correct" in bad.get_data(as_text=True)
+
+
+def test_the_cli_takes_no_correct(mixed, capsys):
+    from tests.conftest import cli_in_process
+
+    done = cli_in_process(capsys, "search", "harbuor", "--index", str(mixed.store.root))
+    assert done.returncode == 0 and "showing results for “harbour”" in done.stdout
+    assert "--no-correct" in done.stdout
+    typed = cli_in_process(capsys, "search", "harbuor", "--no-correct", "--index", str(mixed.store.root))
+    assert typed.returncode == 0 and "did you mean: harbour" in typed.stdout and "0 results" in typed.stdout

@@ -18,7 +18,7 @@ from indexer.search import MAX_RESULT_WINDOW, MIN_PREFIX_CHARS, SORTS
 from indexer.trends import AUTO, INTERVALS, MAX_BUCKETS, MAX_QUERIES
 
 from .compare import MAX_SERIES, NORMALISE_ON
-from .params import DATE_PATTERN, DEFAULT_SORT, MAX_PAGE
+from .params import CORRECT_CHOICES, DATE_PATTERN, DEFAULT_CORRECT, DEFAULT_SORT, MAX_PAGE
 
 JSON = "application/json"
 HTML = "text/html"
@@ -90,7 +90,7 @@ CSV, JSONL, ATOM = "text/csv", "application/x-ndjson", "application/atom+xml"
 
 
 def _api_paths(settings: Settings) -> dict:
-    search_params = ["q", "page", "per_page", "sort", "source", "lang", "from", "to"]
+    search_params = ["q", "page", "per_page", "sort", "source", "lang", "from", "to", "correct"]
     return {
         "/api/export": {"get": {
             "operationId": "exportMatches", "tags": ["api"], "summary": "Every matching article, as a file",
@@ -177,7 +177,7 @@ def _page_paths() -> dict:
         "/": {"get": _page("homePage", "Home: the search box and how many articles are indexed", [],
                            html_errors)},
         "/search": {"get": _page("searchPage", "Results page (no q and no filter: the bare search page)",
-                                 ["q", "page", "per_page", "sort", "source", "lang", "from", "to"],
+                                 ["q", "page", "per_page", "sort", "source", "lang", "from", "to", "correct"],
                                  ["400", *html_errors])},
         "/articles/{id}": {"get": _page("articlePage", "One article with related articles",
                                         ["id", "highlight"], ["400", "404", *html_errors])},
@@ -256,6 +256,12 @@ def _parameters(settings: Settings) -> dict:
         "sort": {"name": "sort", "in": "query",
                  "schema": {"type": "string", "enum": list(SORTS), "default": DEFAULT_SORT},
                  "description": "Order of results; the dates sorts put undated articles last."},
+        "correct": {"name": "correct", "in": "query",
+                    "schema": {"type": "string", "enum": list(CORRECT_CHOICES), "default": DEFAULT_CORRECT},
+                    "description": "`on`: when nothing matches `q` and a correction of a misspelled word is "
+                                   "confident, the correction's results are returned instead (`corrected_from` "
+                                   "is then set). `off`: always the results of `q` as typed (\"search instead "
+                                   "for\"); a correction is still offered in `suggestion`."},
         "source": {"name": "source", "in": "query", "style": "form", "explode": True,
                    "schema": {"type": "array", "items": {"type": "string"}},
                    "description": "Only articles from these sources (repeat the parameter for several)."},
@@ -349,7 +355,7 @@ def _schemas(settings: Settings) -> dict:
             "facets": _ref("schemas", "Facets"),
             "suggestion": {**NULLABLE_STRING, "description": "A corrected query (“did you mean”)."},
             "corrected_from": {**NULLABLE_STRING,
-                               "description": "Set when nothing matched `query` and `suggestion` was searched."},
+                               "description": "Set when nothing matched `query` and `suggestion` was searched instead (never with `correct=off`)."},
             "notices": {"type": "array", "items": {"type": "string"},
                         "description": "What the search did with the query, for a person."},
             "partial": {"type": "boolean",

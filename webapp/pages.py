@@ -1,6 +1,8 @@
 """The web site: server-rendered pages that work without JavaScript."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, render_template, request, url_for
 
 from indexer.search import QueryError, get_article, index_info, related
@@ -34,8 +36,11 @@ def search():
         return render_template("search.html", error=error, params=None, results=None,
                                form=typed_args(request.args)), 400
     chart = timeline(results, params.filters.date_from, params.filters.date_to)
+    # the feed, export and compare links take the query whose results the page shows: those
+    # never correct a query themselves (a corrected page's own query would find nothing there)
+    shown = replace(params, query=results.suggestion) if results is not None and results.corrected_from else params
     return render_template("search.html", error=None, params=params, results=results, chart=chart,
-                           form=typed_args(request.args))
+                           form=typed_args(request.args), shown=shown)
 
 
 @bp.get("/articles/<article_id:article_id>")

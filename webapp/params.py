@@ -23,6 +23,8 @@ from indexer.search import (MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters,
 from indexer.store import LiveIndex
 
 DEFAULT_SORT = "relevance"
+CORRECT_CHOICES = ("on", "off")  # correct=off: the results of the query as typed, never a correction's
+DEFAULT_CORRECT = "on"
 #: from/to: a year, a month or a day (the library also reads them this way). Only days that
 #: exist match (no 2024-04-31, 2023-02-29, year 0000), so every value the OpenAPI document allows
 #: is accepted; years have four digits (0999, as the year facets write them).
@@ -51,6 +53,11 @@ class SearchParams:
     date_from: str
     date_to: str
     default_per_page: int
+    correct: str = DEFAULT_CORRECT
+
+    @property
+    def corrects(self) -> bool:
+        return self.correct != "off"
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -66,19 +73,21 @@ class SearchParams:
 
     def run(self, index: LiveIndex, settings: Settings) -> SearchResults:
         return search(index, self.query, page=self.page, per_page=self.per_page,
-                      filters=self.filters, sort=self.sort, settings=settings)
+                      filters=self.filters, sort=self.sort, correct=self.corrects, settings=settings)
 
     def url_args(self, **changes) -> dict:
         """Query-string arguments for this search with ``changes``, defaults left out.
 
         ``changes`` use the URL's names, except ``date_from``/``date_to`` for
-        from/to. Any change but ``page`` starts again from the first page.
+        from/to. Any change but ``page`` starts again from the first page; a new ``q`` is
+        corrected again unless ``correct`` is given too.
         """
         args = {"q": self.query, "page": self.page if set(changes) <= {"page"} else 1,
                 "per_page": self.per_page, "sort": self.sort, "source": list(self.sources),
-                "lang": list(self.languages), "from": self.date_from, "to": self.date_to}
+                "lang": list(self.languages), "from": self.date_from, "to": self.date_to,
+                "correct": self.correct if "q" not in changes else DEFAULT_CORRECT}
         args.update({URL_NAMES.get(k, k): v for k, v in changes.items()})
-        defaults = {"page": 1, "per_page": self.default_per_page, "sort": DEFAULT_SORT}
+        defaults = {"page": 1, "per_page": self.default_per_page, "sort": DEFAULT_SORT, "correct": DEFAULT_CORRECT}
         return {k: v for k, v in args.items() if v not in ("", [], (), None) and defaults.get(k) != v}
 
     def toggled_source(self, source: str) -> list[str]:
@@ -105,7 +114,8 @@ class SearchParams:
 
 
 def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
-    """Read and check q, page, per_page, sort, source and lang (repeatable), from and to; ignore the rest.
+    """Read and check q, page, per_page, sort, source and lang (repeatable), from, to and correct;
+    ignore the rest.
 
     An empty q is valid: the library then lists every article the filters allow. Text
     is kept as the library reads it (control characters out), so pages never echo a NUL.
@@ -127,6 +137,7 @@ def parse_search_args(args: MultiDict, settings: Settings) -> SearchParams:
         date_from=date_from,
         date_to=date_to,
         default_per_page=settings.per_page,
+        correct=_choice(args, "correct", DEFAULT_CORRECT, CORRECT_CHOICES),
     )
 
 

@@ -38,12 +38,18 @@ from .terms import _plain
 def search(index: LiveIndex, query: str, page: int = 1, per_page: int | None = None,
            filters: SearchFilters | None = None, sort: str = "relevance", *,
            syntax: str = "full", feedback: bool | None = None, snippets: bool = True,
-           suggest: bool = True, cache: bool = True, settings: Settings | None = None) -> SearchResults:
+           suggest: bool = True, correct: bool = True, cache: bool = True,
+           settings: Settings | None = None) -> SearchResults:
     """Run one query against the live index.
 
     ``settings`` (limits, page size, feedback, cache size) come from the
     caller, built once at start-up; without them, from the environment.
     ``per_page=None`` and ``feedback=None`` mean as the settings say.
+
+    ``suggest``: offer a corrected query ("did you mean") when few or no articles match.
+    ``correct``: when nothing matched and the correction is confident, show the correction's
+    results instead (``corrected_from`` says so); ``correct=False`` always gives the results of
+    the query as typed ("search instead for what I typed"), a correction only offered.
 
     Results are memoised per generation (``settings.cache_size`` entries):
     real query streams repeat themselves, and a reindex starts a new
@@ -59,14 +65,14 @@ def search(index: LiveIndex, query: str, page: int = 1, per_page: int | None = N
     filters = filters or SearchFilters()
     _check_filters(filters)
     gen = index.current()
-    key = (query, page, per_page, filters, sort, syntax, feedback, snippets, suggest, settings)
+    key = (query, page, per_page, filters, sort, syntax, feedback, snippets, suggest, correct, settings)
     results_cache = gen.memo("results", lambda g: _ResultCache(settings.cache_size))
     if cache:
         hit = results_cache.get(key)
         if hit is not None:
             return replace(hit, took_ms=round((time.perf_counter() - started) * 1000, 2))
     results = _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets,
-                      suggest, started, settings)
+                      suggest, correct, started, settings)
     if cache:
         results_cache.put(key, results)
     return results
@@ -96,7 +102,7 @@ class _ResultCache:
                 self._items.popitem(last=False)
 
 
-def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets, suggest,
+def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippets, suggest, correct,
             started, settings: Settings) -> SearchResults:
     corpus = _corpus(gen)
     text = normalize_query(query)
@@ -117,7 +123,7 @@ def _search(gen, query, page, per_page, filters, sort, syntax, feedback, snippet
              _has_unknown_word(corpus, parsed, *_searched_languages(corpus, parsed, filters))):
         correction = _suggest(corpus, gen, text, parsed, result.total, filters, settings)
         suggestion = correction.text if correction else None
-        if correction and correction.confident and result.total == 0:
+        if correct and correction and correction.confident and result.total == 0:
             corrected = _evaluate(corpus, parse(suggestion), filters, feedback, _Budget(settings))
             if corrected.total:
                 notices.append(f"no results for “{text}”; showing results for “{suggestion}”")
