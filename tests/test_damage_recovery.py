@@ -273,3 +273,18 @@ def test_a_stored_date_out_of_range_is_damage_503_and_exit_3(sample_index, capsy
                  "--page", str(bad_page))
     assert result.returncode == 3 and "is damaged" in result.stderr, result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_a_real_server_answers_503_json_for_an_export_of_a_damaged_segment(sample_index):
+    """D4.1: through gunicorn, an export whose first rows hit the damage is a JSON 503, not
+    gunicorn's HTML 500 (the first chunk is produced before the response starts)."""
+    from tests.servers import Server, fetch
+
+    with Server(sample_index, workers=1) as server:
+        assert fetch(server.url + "api/export?q=oil").status == 200
+        (segment,) = _segments(sample_index)
+        start, size = _section(segment, "store.data")
+        _overwrite(segment, start, bytes(range(256)) * (size // 256))
+        reply = fetch(server.url + "api/export?q=*")
+        assert reply.status == 503, reply.body[:300]
+        assert json.loads(reply.body)["error"]["code"] == "index_unreadable"
