@@ -2,20 +2,19 @@
 recommend must work, and damage already in a file (bit rot) is damage everywhere, never a 500."""
 from __future__ import annotations
 
-import datetime
 import json
-import os
 import pickle
 import zlib
 
 import pytest
 
 from indexer.container import Container
+from indexer.ingest import reindex
 from indexer.segment import ZLIB_WBITS
 from indexer.store import IndexStore, LiveIndex
 from tests.conftest import SAMPLE
 from tests.conftest import cli_in_process as cli
-from indexer.ingest import reindex
+from tests.conftest import write_jsonl
 from webapp import create_app
 
 
@@ -102,7 +101,6 @@ def test_full_reindex_rebuilds_a_one_generation_index_with_a_damaged_id_field(sa
 
 def test_full_reindex_carries_first_seen_from_an_older_generation_that_is_not_damaged(tmp_path, capsys):
     source = tmp_path / "src"
-    from tests.conftest import write_jsonl
     write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
     index_dir = tmp_path / "index"
     reindex(index_dir, [source])
@@ -120,7 +118,6 @@ def test_full_reindex_carries_first_seen_from_an_older_generation_that_is_not_da
 # ---------------------------------------------------------------------------- incremental (D3)
 
 def test_incremental_reindex_on_a_damaged_live_generation_builds_on_an_older_one(tmp_path, capsys):
-    from tests.conftest import write_jsonl
     source = tmp_path / "src"
     write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
     index_dir = tmp_path / "index"
@@ -149,7 +146,6 @@ def test_incremental_reindex_without_an_older_generation_rebuilds_or_says_so(sam
 
 
 def test_an_incremental_reindex_never_builds_on_an_older_generation_sharing_the_damaged_file(tmp_path, capsys):
-    from tests.conftest import write_jsonl
     source = tmp_path / "src"
     write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
     index_dir = tmp_path / "index"
@@ -168,7 +164,6 @@ def test_an_incremental_reindex_never_builds_on_an_older_generation_sharing_the_
 # ---------------------------------------------------------------------------- optimize, rollback (D3)
 
 def test_optimize_on_a_damaged_generation_exits_3_with_the_damage(tmp_path, capsys):
-    from tests.conftest import write_jsonl
     source = tmp_path / "src"
     write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
     index_dir = tmp_path / "index"
@@ -184,7 +179,6 @@ def test_optimize_on_a_damaged_generation_exits_3_with_the_damage(tmp_path, caps
 
 
 def test_rollback_refuses_a_generation_that_shares_the_damaged_file(tmp_path, capsys):
-    from tests.conftest import write_jsonl
     source = tmp_path / "src"
     write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
     index_dir = tmp_path / "index"
