@@ -20,7 +20,7 @@ import sys
 import click
 
 from . import config
-from .errors import IndexNotFound, NewsindexError, UsageError
+from .errors import IndexNotFound, IndexUnreadable, NewsindexError, UsageError
 
 EXIT_USAGE, EXIT_FATAL = 2, 3  # 1 (some input skipped) comes from ReindexSummary.exit_code
 PROBLEMS_SHOWN = 20
@@ -291,6 +291,8 @@ def generations(index, as_json):
         size = f"{info.size_bytes / 1e6:,.1f} MB ({info.own_bytes / 1e6:,.1f} MB its own)"
         lines.append(f"{mark} {info.name:<12} {info.articles or 0:>9,}  {info.built or '?':<25}  "
                      f"{change:<34}  {size}")
+        if info.damaged:
+            lines.append(f"    damaged, cannot be served: {info.damaged}")
     lines.append("* live · +added ~updated -deleted · `newsindex rollback [GEN]` serves another one")
     click.echo("\n".join(lines))
 
@@ -565,8 +567,12 @@ def export(query, index, out_format, fields, with_body, bom, no_formula_guard, s
     prepared = prepare(LiveIndex(settings.index), query, filters, sort, format=out_format, fields=fields,
                        with_body=with_body, bom=bom, guard_formulas=not no_formula_guard, limit=limit,
                        settings=settings)
-    if output:
-        _write_file_atomically(output, prepared.chunks())
+    if output:  # damage found midway (IndexUnreadable, exit 3): the partial file is removed
+        try:
+            _write_file_atomically(output, prepared.chunks())
+        except IndexUnreadable as exc:
+            raise IndexUnreadable(f"{exc} (the export was stopped midway; nothing was written to {output})") \
+                from None
         click.echo(f"exported {prepared.count:,} of {prepared.total:,} matching articles to {output}", err=True)
     else:
         try:
@@ -576,6 +582,10 @@ def export(query, index, out_format, fields, with_body, bom, no_formula_guard, s
         except BrokenPipeError:  # `newsindex export … | head`: the reader has all it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except IndexUnreadable as exc:  # some rows are out already: say the output is incomplete
+            sys.stdout.flush()
+            raise IndexUnreadable(f"{exc} (the export was cut short: standard output holds only the "
+                                  f"articles before the damage, not the {prepared.count:,} expected)") from None
     if prepared.truncated:
         click.echo(f"note: {prepared.notice()}", err=True)
 

@@ -90,6 +90,16 @@ class Export:
                else f"as asked, limit {self.limit:,}")
         return f"exported the first {self.count:,} of {self.total:,} matching articles ({why})"
 
+    def error_line(self, code: str, message: str) -> bytes:
+        """The last line of an export cut short after its first bytes went out (the index turned
+        out damaged): JSON Lines ``{"error": {"code": ..., "message": ...}}``, CSV one cell starting
+        with ``#error`` (what the README and the API description promise a client can look for)."""
+        if self.format == "jsonl":
+            return (json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False) + "\n").encode()
+        buffer = io.StringIO()
+        csv.writer(buffer, dialect="excel", lineterminator="\r\n").writerow([f"#error {code}: {message}"])
+        return buffer.getvalue().encode("utf-8", "replace")
+
     def chunks(self) -> Iterator[bytes]:
         """The file, as UTF-8 bytes in pieces of about 64 KB (a bad character becomes '?')."""
         hits = self.matches.hits(snippets=bool({"snippet", "snippet_html"} & set(self.fields)),

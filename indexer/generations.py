@@ -33,12 +33,13 @@ class GenerationInfo:
     last_reindex: dict | None = None
     size_bytes: int = 0
     own_bytes: int = 0  # in files no other generation shares (hard links): what deleting it frees
+    damaged: str | None = None  # why it cannot be served (check_usable), for a complete one
 
     def to_dict(self) -> dict:
         return {"generation": self.name, "live": self.live, "complete": self.complete,
                 "articles": self.articles, "built": self.built, "previous": self.previous,
                 "last_reindex": self.last_reindex, "size_bytes": self.size_bytes,
-                "own_bytes": self.own_bytes}
+                "own_bytes": self.own_bytes, "damaged": self.damaged}
 
 
 def describe(store: IndexStore) -> list[GenerationInfo]:
@@ -54,6 +55,12 @@ def describe(store: IndexStore) -> list[GenerationInfo]:
             meta = json.loads((store.root / name / META_FILE).read_text("utf-8"))
             info.articles, info.built = meta.get("articles"), meta.get("built")
             info.previous, info.last_reindex = meta.get("previous"), meta.get("last_reindex")
+            try:  # opens it and runs the cheap checks: O(terms + articles) per generation
+                check_usable(store, name)
+            except IndexUnreadable as exc:
+                info.damaged = str(exc).split("; run `newsindex")[0]
+            except IndexVersionMismatch:
+                pass
         for f in (store.root / name).iterdir():
             try:
                 st = f.stat()
@@ -75,8 +82,11 @@ def check_usable(store: IndexStore, name: str) -> dict:
         generation = store.open_generation(name, meta)
     except (EmptyIndexError, FileNotFoundError) as exc:
         raise IndexUnreadable(f"the index generation {store.root / name} is incomplete ({exc})") from None
+    try:
+        generation.check()  # a generation that shares a damaged segment file by hard link is damaged too
+    finally:
+        generation.release()
     count = generation.corpus.count
-    generation.release()
     if count != meta.get("articles"):
         raise IndexUnreadable(f"the index generation {store.root / name} holds {count} articles where "
                               f"its newsindex.json says {meta.get('articles')}")

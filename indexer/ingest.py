@@ -34,6 +34,7 @@ from .changes import (Deletions, IndexedArticles, Plan, check_losses, deletions,
 from .codec import read_toc, write_toc
 from .columns import build_columns
 from .config import SettingError, Settings
+from .container import ContainerError
 from .errors import (DeletionsRefused, IndexUnreadable, IndexVersionMismatch, IndexWriteFailed,
                      NewsindexError, SourceNotFound, UsageError)
 from .generations import newest_usable, repair_pointer
@@ -42,7 +43,8 @@ from .merge import merge_segments, plan_merges
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
-from .store import META_FILE, IndexStore, LiveIndex, Manifest, describe_os_error
+from .store import (_DECODE_ERRORS, META_FILE, IndexStore, LiveIndex, Manifest, describe_os_error,
+                    rebuild_hint)
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
@@ -159,11 +161,15 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
         full, indexed = base.full, base.indexed
         run = _GenerationRun(store, base.name, full, base.manifest, workers, progress, segment_tokens, default)
         try:
-            plan = read_sources(roots, indexed, base.manifest, full, progress, run.add)
-            removal = Deletions() if full else deletions(indexed, roots, plan)
+            try:
+                plan = read_sources(roots, indexed, base.manifest, full, progress, run.add)
+                removal = Deletions() if full else deletions(indexed, roots, plan)
+                if not allow_deletes:
+                    check_losses(indexed, roots, plan, full, removal.per_root)
+            except ContainerError as exc:  # damage to the base the checks of _load_base did not see
+                raise IndexUnreadable(f"the index at {store.root / (base.name or '')} is damaged ({exc}); "
+                                      f"{rebuild_hint(store.root)}") from None
             gone = removal.gone
-            if not allow_deletes:
-                check_losses(indexed, roots, plan, full, removal.per_root)
             summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
                                      updated=plan.updated, unchanged=plan.unchanged,
                                      deleted=len(gone) if not full else len(indexed) - plan.updated - plan.unchanged,
@@ -246,6 +252,7 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
                     on_wait=lambda who: progress.note(f"waiting for the running reindex ({who})")):
         started = time.perf_counter()  # the run's time, not the time spent waiting for the lock
         generation = LiveIndex(store.root).current()
+        generation.check()  # damage already in the files: exit 3 with the rebuild message, not a crash
         live, segments = generation.name, generation.segments
         summary = ReindexSummary(mode="optimize", unchanged=generation.corpus.count, generation=live,
                                  articles=generation.corpus.count)
@@ -258,7 +265,11 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
             try:
                 gen = run._directory()
                 _, segments, _ = read_toc(store.root / live)
-                merged = merge_segments(gen, run.schema, segments, progress)
+                try:
+                    merged = merge_segments(gen, run.schema, segments, progress)
+                except _DECODE_ERRORS:  # damage the cheap checks missed (a posting's bytes), or a bug
+                    generation.check(deep=True)
+                    raise
                 for segment in segments:
                     for name in segment.files:
                         (gen / name).unlink(missing_ok=True)
@@ -312,6 +323,11 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
         meta = store.read_meta(live)
         store.check_versions(meta)
         generation = store.open_generation(live, meta)
+        try:  # what a run reads of it (ids, files, hashes, dates) must hold together: damage is found here
+            generation.check()
+        except IndexUnreadable:
+            generation.release()
+            raise
     except IndexVersionMismatch:
         _refuse_left_out(_recorded_sources(store, meta), roots, allow_deletes,
                          "the index was built by another version of newsindex")
@@ -323,13 +339,19 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
         generation = None
     rewrite = False
     if generation is None:
+        # an older generation that shares the damaged file (hard links) fails the same checks
         fallback = newest_usable(store, exclude=(live,))
         if fallback is None:
-            progress.note(f"{problem}; it has to be rebuilt from the sources")
+            progress.note(f"{problem}; rebuilding without it (first_seen starts over for every article): "
+                          f"it has to be rebuilt from the sources")
             _refuse_left_out(_recorded_sources(store), roots, allow_deletes, "the index is damaged")
             return _Base(Manifest(), IndexedArticles(None), True)
-        progress.note(f"{problem}; building on {fallback}, the newest complete generation before it "
-                      f"(sources not read in this run stay as they were in {fallback})")
+        if full:
+            progress.note(f"{problem}; rebuilding without it: first_seen is carried over from {fallback}, the "
+                          f"newest complete generation before it, and starts over for articles added since")
+        else:
+            progress.note(f"{problem}; building on {fallback}, the newest complete generation before it "
+                          f"(sources not read in this run stay as they were in {fallback})")
         live, rewrite = fallback, True
         generation = store.open_generation(live, store.read_meta(live))
     built_with = generation.meta.get("default_language", default)

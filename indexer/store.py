@@ -670,6 +670,17 @@ class OpenGeneration:
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
 
+    def check(self, deep: bool = False) -> None:
+        """Raise IndexUnreadable if a segment's tables do not hang together (:meth:`SegmentData.check`:
+        damage already in the files when they were opened, such as bit rot). For the commands that
+        read a whole generation (reindex, optimize, rollback, generations); never on the search path."""
+        for data in self.corpus.datas:
+            try:
+                data.check(deep=deep)
+            except ContainerError as exc:
+                raise IndexUnreadable(f"the index at {self.path} is damaged ({exc}); "
+                                      f"{rebuild_hint(self.path.parent)}") from None
+
     def damage(self) -> str | None:
         """What is wrong with this generation's open files since they were opened, or None."""
         containers = [data.container for data in self.corpus.datas] + [self.corpus.columns.container]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
+from indexer.errors import NewsindexError
 from indexer.exports import FORMATS, export
 from indexer.search import QueryError
 from indexer.trends import AUTO, INTERVALS, histogram as count_over_time
@@ -40,7 +41,7 @@ def export_matches():
         return unchanged
     prepared = export(live_index(), params.query, params.filters, params.sort, format=file_format,
                       fields=fields, with_body=with_body, bom=bom, limit=limit, settings=app_settings())
-    response = Response(prepared.chunks(), content_type=prepared.media_type)
+    response = Response(_stream(prepared), content_type=prepared.media_type)
     response.headers.set("Content-Disposition", "attachment", filename=prepared.filename())
     response.headers["X-Total-Count"] = str(prepared.total)
     response.headers["X-Export-Count"] = str(prepared.count)
@@ -50,6 +51,28 @@ def export_matches():
     response.headers["Access-Control-Expose-Headers"] = ", ".join((*EXPORT_HEADERS, "Content-Disposition"))
     generation, built = prepared.matches.generation, prepared.matches.built
     return with_validators(response, etag_for(generation, built), built)
+
+
+def _stream(prepared):
+    """The export's chunks, the first one read before the response starts: damage found there is a
+    503 like any other request's. Damage found after the headers went out cannot change the
+    status any more: the file then ends with an error line (see Export.error_line), holds fewer
+    rows than ``X-Export-Count``, and the damage is logged once. Never gunicorn's HTML 500."""
+    chunks = prepared.chunks()
+    first = next(chunks, b"")  # IndexUnreadable here is answered 503 index_unreadable
+    app = current_app._get_current_object()
+
+    def rest():
+        yield first
+        try:
+            yield from chunks
+        except NewsindexError as exc:
+            app.logger.error("newsindex: export cut short: %s", exc)
+            yield prepared.error_line(exc.code, str(exc))
+        except Exception:  # noqa: BLE001 - a bug: logged, and the client still told
+            app.logger.exception("newsindex: export cut short by an unexpected error")
+            yield prepared.error_line("internal", "an unexpected error happened on the server; it has been logged")
+    return rest()
 
 
 @bp.get("/histogram")

@@ -100,7 +100,10 @@ def _api_paths(settings: Settings) -> dict:
                 "carriage return are prefixed with ' against formula injection) or JSON Lines (one JSON "
                 "object per line, the fields of a search hit). At most "
                 f"{settings.export_limit:,} articles (NEWSINDEX_EXPORT_LIMIT): the headers say how many "
-                "matched and how many the file holds. `from` after `to` is a 400."),
+                "matched and how many the file holds. `from` after `to` is a 400. If the index turns out "
+                "damaged after the headers went out, the file ends with an error line (JSON Lines: "
+                "{\"error\": {\"code\": \"index_unreadable\", ...}}; CSV: a row starting #error) and holds "
+                "fewer rows than X-Export-Count; damage found before is a 503."),
             "parameters": [_ref("parameters", p) for p in
                            ["q", "sort", "source", "lang", "from", "to", "format", "fields", "with_body", "bom",
                             "limit"]],
