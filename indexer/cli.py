@@ -383,8 +383,8 @@ def search(query, index, limit, page, sort, sources, date_from, date_to, languag
            as_json, show_query, batch, out_format, base_url, run_name):
     """Search the index: QUERY uses the query language (see README; `*` lists every article),
     or --batch for evaluation."""
+    from .live import LiveIndex
     from .search import SearchFilters, batch_search, parse_day, parse_language, prepare, search as run_search
-    from .store import LiveIndex
 
     settings = load_settings(index=index, feedback=feedback)
     live = LiveIndex(settings.index)
@@ -557,8 +557,8 @@ def export(query, index, out_format, fields, with_body, bom, no_formula_guard, s
     holds the first ones and a note on standard error says so.
     """
     from .exports import export as prepare
+    from .live import LiveIndex
     from .search import SearchFilters, parse_day, parse_language
-    from .store import LiveIndex
 
     settings = load_settings(index=index)
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
@@ -632,8 +632,8 @@ def trends(queries, index, interval, sources, date_from, date_to, languages, per
     """
     import csv
 
+    from .live import LiveIndex
     from .search import SearchFilters, parse_day, parse_language
-    from .store import LiveIndex
     from .trends import histogram
 
     filters = SearchFilters(sources=tuple(sources), date_from=parse_day(date_from, "--from"),
