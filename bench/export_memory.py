@@ -86,8 +86,8 @@ def main() -> None:
                        env={**os.environ, "PYTHONPATH": str(REPO)})
         report["build_seconds"] = round(time.perf_counter() - started, 1)
     sys.path.insert(0, str(REPO))
+    from indexer.live import LiveIndex
     from indexer.search import matches
-    from indexer.store import LiveIndex
 
     total = matches(LiveIndex(index), args.query, sort=None).total
     report["matches"] = total

@@ -238,8 +238,8 @@ import json, sys, time
 started = time.perf_counter()
 sys.path.insert(0, sys.argv[3])
 from search_latency import percentiles
+from indexer.live import LiveIndex
 from indexer.search import search, warm
-from indexer.store import LiveIndex
 index = LiveIndex(sys.argv[1]); warm(index)
 ready_ms = (time.perf_counter() - started) * 1000
 queries = json.loads(sys.argv[2])

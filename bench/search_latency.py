@@ -63,8 +63,8 @@ def main() -> None:
     if not Path(args.index).exists():
         subprocess.run([sys.executable, "-m", "indexer", "reindex", "--quiet", "--index", args.index,
                         args.docs], cwd=REPO)
+    from indexer.live import LiveIndex
     from indexer.search import search, warm
-    from indexer.store import LiveIndex
 
     queries = query_mix(Path(args.docs))
     index = LiveIndex(args.index)

@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from .config import Settings
+from .live import reads_index
 from .search import Hit, Matches, QueryError, SearchFilters, iso_datetime, matches
-from .store import reads_index
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}

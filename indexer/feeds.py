@@ -26,8 +26,8 @@ from lxml import etree
 import indexer
 
 from .analysis import LANGUAGES
+from .live import reads_index
 from .search import Hit, Matches, SearchFilters, iso_datetime, matches
-from .store import reads_index
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -39,12 +39,12 @@ from .errors import (DeletionsRefused, IndexUnreadable, IndexVersionMismatch, In
                      NewsindexError, SourceNotFound, UsageError)
 from .generations import newest_usable, repair_pointer
 from .language import default_language
+from .live import _DECODE_ERRORS, LiveIndex
 from .merge import merge_segments, plan_merges
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
-from .store import (_DECODE_ERRORS, META_FILE, IndexStore, LiveIndex, Manifest, describe_os_error,
-                    rebuild_hint)
+from .store import META_FILE, IndexStore, Manifest, describe_os_error, rebuild_hint
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves

@@ -347,7 +347,7 @@ class FieldTerms:
     # Postings carry no checksum: decoding one is a slice and a cumsum, and hashing it would cost
     # more. Instead each decode checks, in O(1), that its slice lies inside the section and that
     # the documents it yields exist; what damage gets past that is found by Container.damage()
-    # when a read fails (see indexer.store.damage_is_unreadable).
+    # when a read fails (see indexer.live.raise_if_damaged).
     def docs(self, i: int) -> np.ndarray:
         """Segment-local document numbers of term ``i`` (int32, ascending)."""
         n = int(self.df[i])

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .store import LiveIndex
+from .live import LiveIndex
 
 
 def index_stats(index_dir: str | os.PathLike) -> dict:

@@ -20,43 +20,37 @@ The last ``keep_generations`` complete generations before the live one stay
 switch. A missing or damaged ``CURRENT`` is repaired by the next writer
 (reindex, rollback) to the newest complete generation; readers never guess.
 
-Readers (:class:`LiveIndex`) notice a new ``CURRENT`` with one ``stat`` per
-search and switch to it; searchers already open keep reading the old
-generation after it is deleted (segments are single mmapped compound files).
+Readers (:class:`~indexer.live.LiveIndex`) notice a new ``CURRENT`` with one
+``stat`` per search and switch to it; searchers already open keep reading the
+old generation after it is deleted (segments are single mmapped compound files).
 """
 from __future__ import annotations
 
 import errno
 import fcntl
-import functools
 import json
 import os
-import pickle
 import re
 import shlex
 import shutil
 import signal
-import struct
 import sys
-import threading
 import time
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
-from .codec import read_toc, self_check
-from .columns import COLUMNS_FILE, GenerationColumns
-from .container import ContainerError
-from .engine import Corpus
+from .codec import read_toc
+from .columns import COLUMNS_FILE
 from .errors import (IndexNotFound, IndexUnreadable, IndexVersionMismatch,
-                     IndexWriteFailed, NewsindexError, NotAnIndexDirectory, ReindexRunning)
+                     IndexWriteFailed, NotAnIndexDirectory, ReindexRunning)
 from .schema import versions
-from .segment import SegmentData
+
+if TYPE_CHECKING:
+    from .live import OpenGeneration
 
 POINTER = "CURRENT"
 LOCK_FILE = "reindex.lock"
@@ -243,31 +237,13 @@ class IndexStore:
                                   f"({type(exc).__name__}: {exc}); {rebuild_hint(self.root)}") from None
         return schema, segments
 
-    def open_generation(self, name: str, meta: dict) -> "OpenGeneration":
+    def open_generation(self, name: str, meta: dict) -> OpenGeneration:
         """Open one generation for searching: its TOC, segment files and columns, memory-mapped."""
-        path = self.root / name
-        schema, segments = self.read_toc(name)
-        datas: list[SegmentData] = []
-        try:
-            for segment in segments:
-                datas.append(SegmentData(path / segment.data_filename()))
-            columns = GenerationColumns(path)
-            if not columns.matches(segments):
-                raise ContainerError(f"{path / 'columns.news'} does not describe this generation's segments")
-            if segments:
-                self_check(path, segments[0], datas[0])
-        except FileNotFoundError:
-            for data in datas:
-                data.close()
-            raise
-        except (ContainerError, OSError, KeyError, ValueError, AttributeError) as exc:
-            for data in datas:
-                data.close()
-            raise IndexUnreadable(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
-                                  f"{rebuild_hint(self.root)}") from None
-        return OpenGeneration(name, path, meta, schema, segments, Corpus(path, segments, datas, columns))
+        from .live import OpenGeneration  # the reader's side imports this module, not the reverse
 
-    def open_current(self, attempts: int = 5) -> "OpenGeneration":
+        return OpenGeneration.open(self, name, meta)
+
+    def open_current(self, attempts: int = 5) -> OpenGeneration:
         """The live generation, opened.
 
         A reindex may switch and delete the generation between reading the
@@ -521,167 +497,3 @@ def _describe_holder(holder: dict | None) -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("started", 0)))
     command = f": {holder['command']}" if holder.get("command") else ""
     return f"pid {holder.get('pid', '?')}, started {started}{command}"
-
-
-#: What reading a damaged segment or columns file raises once it is open: numpy on arrays of the
-#: wrong shape or values (ValueError, IndexError, TypeError, OverflowError), zlib and pickle on
-#: stored fields, struct on packed bytes, and our own checks (ContainerError).
-_DECODE_ERRORS = (ContainerError, ValueError, IndexError, KeyError, TypeError, OverflowError, AttributeError,
-                  EOFError, struct.error, zlib.error, pickle.UnpicklingError)
-#: Of those, the ones only damage raises; the others may be a bug, so they count as damage only
-#: when the files say so (a bug stays a logged 500, never a misleading "damaged").
-_ONLY_DAMAGE = (ContainerError, EOFError, struct.error, zlib.error, pickle.UnpicklingError)
-
-
-def reads_index(function):
-    """The one boundary between decoding errors and users, around each library entry point that
-    takes a :class:`LiveIndex` first: a read of a damaged file (a segment overwritten in place
-    under a running server, say) becomes :class:`IndexUnreadable`, which the CLI reports and the
-    server answers 503 ``index_unreadable``, like a damaged file found when opening."""
-    @functools.wraps(function)
-    def wrapper(index, *args, **kwargs):
-        try:
-            return function(index, *args, **kwargs)
-        except NewsindexError:
-            raise
-        except _DECODE_ERRORS as exc:
-            raise_if_damaged(exc, getattr(index, "loaded", None))
-            raise
-    return wrapper
-
-
-def raise_if_damaged(exc: BaseException, generation: "OpenGeneration | None") -> None:
-    """Raise IndexUnreadable for ``exc`` if it came from damage to ``generation``'s files; else return."""
-    if generation is None or not isinstance(exc, _DECODE_ERRORS) or isinstance(exc, NewsindexError):
-        return
-    found = generation.damage()
-    if found is None and not isinstance(exc, _ONLY_DAMAGE):
-        return
-    raise IndexUnreadable(f"the index at {generation.path} is damaged ({found or f'{type(exc).__name__}: {exc}'}); "
-                          f"{rebuild_hint(generation.path.parent)} (or `newsindex rollback"
-                          f"{index_option(generation.path.parent)}` to an older generation that does "
-                          f"not share the file)") from exc
-
-
-class LiveIndex:
-    """A reader's handle on an index directory that always serves the live generation.
-
-    ``current()`` costs one ``stat`` when nothing changed, so servers call it
-    for every request and pick up a reindex from another process without a
-    restart. It never writes.
-    """
-
-    def __init__(self, root: str | os.PathLike):
-        self.store = IndexStore(root)
-        self._lock = threading.Lock()
-        self._stamp: tuple | None = None
-        self._generation: OpenGeneration | None = None
-
-    def _pointer_stamp(self) -> tuple | None:
-        try:
-            st = os.stat(self.store.pointer)
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
-
-    def current(self) -> "OpenGeneration":
-        stamp = self._pointer_stamp()
-        generation = self._generation
-        if generation is not None and stamp == self._stamp:
-            return generation
-        with self._lock:
-            if self._generation is not None and stamp == self._stamp:
-                return self._generation
-            generation = self.store.open_current()
-            self._stamp = self._pointer_stamp() if self.store.current_name() == generation.name else None
-            replaced, self._generation = self._generation, generation
-            if replaced is not None:
-                replaced.release()
-            return self._generation
-
-    @property
-    def loaded(self) -> "OpenGeneration | None":
-        """The generation opened last (None before the first ``current()``); nothing is checked."""
-        return self._generation
-
-    def close(self) -> None:
-        with self._lock:
-            if self._generation is not None:
-                self._generation.release()
-            self._generation = None
-            self._stamp = None
-
-
-class OpenGeneration:
-    """One opened generation: its memory-mapped :class:`~indexer.engine.Corpus` and memos.
-
-    Replaced generations are released by :class:`LiveIndex`: their maps close
-    as soon as the last request still using them lets go, so a server's open
-    files stay flat however many reindexes it sees.
-    """
-
-    def __init__(self, name: str, path: Path, meta: dict, schema, segments: list, corpus: Corpus):
-        self.name = name
-        self.path = path
-        self.meta = meta
-        self.schema = schema
-        self.segments = segments
-        self.corpus = corpus
-        self._local = threading.local()
-        self._searchers: list = []
-        self._memo: dict = {}
-        self._memo_lock = threading.Lock()
-
-    def searcher(self):
-        """A stock Whoosh searcher over this generation (for tools and tests; search uses the corpus)."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            try:
-                searcher = FileStorage(str(self.path), readonly=True).open_index().searcher()
-            except Exception as exc:  # a segment file truncated or deleted (Whoosh raises many kinds)
-                raise IndexUnreadable(f"the index at {self.path} is damaged ({type(exc).__name__}: "
-                                      f"{exc}); {rebuild_hint(self.path.parent)}") from None
-            self._local.searcher = searcher
-            self._searchers.append(searcher)
-        return searcher
-
-    def memo(self, key: str, factory):
-        """A value computed once per generation (caches of the search layer)."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            pass
-        with self._memo_lock:
-            if key not in self._memo:
-                self._memo[key] = factory(self)
-            return self._memo[key]
-
-    def release(self) -> None:
-        """Drop this generation's caches and searchers; its maps close when the last user is done."""
-        for searcher in self._searchers:
-            try:
-                searcher.close()
-            except Exception:  # noqa: BLE001 - closing an already closed searcher
-                pass
-        self._searchers.clear()
-        self._memo.clear()
-        self.corpus.release()
-
-    def size_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-
-    def check(self, deep: bool = False) -> None:
-        """Raise IndexUnreadable if a segment's tables do not hang together (:meth:`SegmentData.check`:
-        damage already in the files when they were opened, such as bit rot). For the commands that
-        read a whole generation (reindex, optimize, rollback, generations); never on the search path."""
-        for data in self.corpus.datas:
-            try:
-                data.check(deep=deep)
-            except ContainerError as exc:
-                raise IndexUnreadable(f"the index at {self.path} is damaged ({exc}); "
-                                      f"{rebuild_hint(self.path.parent)}") from None
-
-    def damage(self) -> str | None:
-        """What is wrong with this generation's open files since they were opened, or None."""
-        containers = [data.container for data in self.corpus.datas] + [self.corpus.columns.container]
-        return next((found for found in (c.damage() for c in containers) if found), None)

@@ -20,8 +20,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from .config import Settings
+from .live import reads_index
 from .search import QueryError, SearchFilters, matches
-from .store import reads_index
 
 INTERVALS = ("year", "month", "week", "day")
 AUTO = "auto"

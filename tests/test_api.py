@@ -17,8 +17,8 @@ from referencing.jsonschema import DRAFT202012
 
 from indexer.config import SETTINGS
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import index_info, search
-from indexer.store import LiveIndex
 from tests.conftest import SEED_ID, write_jsonl
 from tests.servers import DOTTED_ID, HOSTILE_ID, NESTED_ID, ODD_CHARS_ID, build_web_index
 from webapp import app_settings, create_app

@@ -145,7 +145,7 @@ def test_search_usage_errors_exit_2_and_say_what_to_change(sample_index, capsys,
 
 def test_a_page_past_the_pages_that_can_be_reached_says_how_many_there_are():
     """30,000 results fill 3,000 pages of 10, of which the first 1,000 (10,000 results) can be paged."""
-    from indexer.cli import _no_such_page
+    from indexer.cli_output import _no_such_page
 
     message = _no_such_page(1001, 30_000, 1_000, 10)
     assert "the 30,000 results fill 3,000 pages of 10, of which the first 1,000 can be paged through" in message

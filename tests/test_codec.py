@@ -24,9 +24,9 @@ from whoosh.qparser import MultifieldParser, QueryParser
 from indexer.articles import Article
 from indexer.codec import NewsSegment
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.readers import read_source
 from indexer.schema import build_schema, to_document
-from indexer.store import LiveIndex
 
 from .conftest import SAMPLE, write_jsonl
 

@@ -35,8 +35,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from werkzeug.datastructures import MultiDict
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import QueryError
-from indexer.store import LiveIndex
 from indexer.trends import MAX_BUCKETS
 from tests.conftest import REPO, SAMPLE, SEED_ID, write_jsonl
 from tests.servers import HOSTILE_ID, NESTED_ID, write_hostile_source

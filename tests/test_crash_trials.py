@@ -28,8 +28,9 @@ from pathlib import Path
 import pytest
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import REPO, many_records, write_jsonl
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,9 @@ import pytest
 
 from indexer.container import Container
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.segment import ZLIB_WBITS
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import SAMPLE
 from tests.conftest import cli_in_process as cli
 from tests.conftest import write_jsonl

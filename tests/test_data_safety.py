@@ -16,8 +16,9 @@ import pytest
 
 from indexer.errors import DeletionsRefused, IndexUnreadable
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import cli_in_process as cli
 from tests.conftest import run_cli, write_jsonl
 from webapp import create_app

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import LiveIndex
 from indexer.suggest import correct_query, edit_distance, max_edits, prefix_distance
 from tests.conftest import write_jsonl
 

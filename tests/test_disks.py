@@ -32,8 +32,9 @@ import pytest
 
 from indexer.errors import IndexWriteFailed, NewsindexError
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import REPO, cli_in_process, many_records, run_cli, write_jsonl
 
 # --------------------------------------------------------------------------- mounts

@@ -11,8 +11,8 @@ import pytest
 
 from indexer.exports import HIT_FIELDS, export, guard_formula
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import QueryError, SearchFilters, parse_day, search
-from indexer.store import LiveIndex
 from tests.conftest import REPO, SAMPLE, run_cli
 from tests.issue11_data import FORMULA_RECORDS, formula_source, reuters_index
 from tests.servers import build_web_index

@@ -11,8 +11,8 @@ from lxml import etree
 
 from indexer.feeds import ATOM, FEED_ENTRIES, OPENSEARCH
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, run_cli, write_jsonl
 from tests.servers import HOSTILE_ID, build_web_index
 from webapp import create_app

@@ -13,8 +13,9 @@ import pytest
 from indexer.changes import IndexedArticles
 from indexer.config import Settings
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import IndexStore, LiveIndex, Manifest
+from indexer.store import IndexStore, Manifest
 from tests.conftest import write_jsonl
 
 RECORDS = [

@@ -17,8 +17,8 @@ import pytest
 
 from indexer.analysis import query_terms, term_positions
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import SearchFilters, matches, search
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, needs_shared, write_jsonl
 
 #: docs/german-queries.md: query -> (German articles it finds, lines that must be among them,

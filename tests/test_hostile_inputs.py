@@ -22,8 +22,9 @@ import pytest
 
 from indexer.errors import DeletionsRefused
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import get_article, search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import SAMPLE, run_cli, write_jsonl
 
 MB = 1024 * 1024

@@ -10,8 +10,9 @@ import pytest
 from indexer.analysis import ANALYZER_VERSION
 from indexer.errors import DeletionsRefused, IndexVersionMismatch, ReindexRunning
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import batch_search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import SEED_ID, run_cli, sample_records, write_jsonl
 
 

@@ -8,8 +8,8 @@ import string
 import pytest
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import QueryError, search
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE
 from webapp import create_app
 

@@ -22,9 +22,9 @@ import pytest
 import indexer.merge as merge
 from indexer.codec import read_toc
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.segment import SegmentData, segment_filename
 from indexer.spool import SectionSpool
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, many_records, write_jsonl
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from indexer.config import SettingError
 from indexer.ingest import optimize, reindex
+from indexer.live import LiveIndex
 from indexer.search import QueryError, SearchFilters, get_article, matches, related, search
 from indexer.stats import index_stats
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, run_cli, write_jsonl
 from tests.language_samples import SAMPLES
 from webapp import create_app

@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from indexer.config import Settings
 from indexer.analysis import analyze
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.query import ParsedQuery, parse
 from indexer.readers.common import clean_text, id_problem
 from indexer.search import QueryError, get_article, search
-from indexer.store import LiveIndex
 from tests.conftest import REPO, SAMPLE, write_jsonl
 
 MAX_QUERY_CHARS = Settings.load().max_query_chars  # 2,000 unless NEWSINDEX_MAX_QUERY_CHARS says otherwise

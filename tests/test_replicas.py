@@ -18,8 +18,9 @@ import urllib.parse
 import pytest
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.replicate import publish
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import REPO, SAMPLE, run_cli, write_jsonl
 from tests.servers import Server, fetch
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import (UNKNOWN_SOURCE, QueryError, SearchFilters, get_article, related, search)
-from indexer.store import LiveIndex
 from tests.conftest import SAMPLE, SEED_ID, run_cli, write_jsonl
 
 MARKUP = re.compile(r"</?mark>")

@@ -7,9 +7,10 @@ import pytest
 from whoosh import index as whoosh_index
 
 from indexer.ingest import optimize, reindex
+from indexer.live import LiveIndex
 from indexer.merge import MERGE_FACTOR
 from indexer.search import batch_search, search
-from indexer.store import IndexStore, LiveIndex
+from indexer.store import IndexStore
 from tests.conftest import many_records, write_jsonl
 
 QUERIES = [("1", "cocoa prices"), ("2", "oil"), ("3", "bank rate cut"), ("4", "serial marker s77"),

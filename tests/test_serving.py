@@ -8,8 +8,8 @@ import pytest
 import indexer.codec as codec
 from indexer.errors import IndexUnreadable
 from indexer.ingest import reindex
+from indexer.live import LiveIndex
 from indexer.search import search
-from indexer.store import LiveIndex
 from tests.conftest import write_jsonl
 from webapp import create_app
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from indexer.live import LiveIndex
 from indexer.search import QueryError, SearchFilters, parse_day, search
-from indexer.store import LiveIndex
 from indexer.trends import INTERVALS, MAX_BUCKETS, auto_interval, histogram
 from tests.issue11_data import reuters_index
 from tests.servers import build_web_index

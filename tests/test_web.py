@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
+from indexer.live import LiveIndex
 from indexer.search import index_info, search
-from indexer.store import LiveIndex
 from tests.conftest import REPO, SEED_ID
 from tests.servers import DOTTED_ID, HOSTILE_ID, NESTED_ID, ODD_CHARS_ID, XSS_IMG, XSS_SCRIPT, build_web_index
 from webapp import app_settings, create_app

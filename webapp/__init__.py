@@ -1,6 +1,6 @@
 """The search site and JSON API: a thin Flask layer over :mod:`indexer.search`.
 
-One :class:`~indexer.store.LiveIndex` per app (so per gunicorn worker) serves
+One :class:`~indexer.live.LiveIndex` per app (so per gunicorn worker) serves
 every request; it notices a reindex made by another process by itself, so the
 server never needs a restart. The app only reads the index and never imports
 Whoosh.
@@ -16,9 +16,9 @@ from werkzeug.routing import PathConverter
 
 from indexer.config import SETTINGS, Settings
 from indexer.errors import NewsindexError
+from indexer.live import LiveIndex
 from indexer.search import warm
 from indexer.trends import MAX_QUERIES
-from indexer.store import LiveIndex
 
 from . import errors
 

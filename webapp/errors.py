@@ -85,7 +85,7 @@ def _query_error(exc: QueryError):
 def _index_error(exc: NewsindexError):
     """No usable index (not built yet, damaged, or from another version): 503 until a reindex."""
     title = "No index yet" if isinstance(exc, IndexNotFound) else None
-    if exc.__cause__ is not None:  # damage found while reading (indexer.store.reads_index): say where
+    if exc.__cause__ is not None:  # damage found while reading (indexer.live.reads_index): say where
         current_app.logger.error("%s %s: %s", request.method, request.path, exc, exc_info=exc.__cause__)
     return error_response(503, exc.code, str(exc), title=title)
 

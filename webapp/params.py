@@ -17,10 +17,10 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.analysis import LANGUAGES, normalize_language
 from indexer.config import Settings
+from indexer.live import LiveIndex
 from indexer.query import normalize_query, strip_controls
 from indexer.search import (MAX_RESULT_WINDOW, SORTS, QueryError, SearchFilters, SearchResults, parse_day, search,
                             source_key)
-from indexer.store import LiveIndex
 
 DEFAULT_SORT = "relevance"
 CORRECT_CHOICES = ("on", "off")  # correct=off: the results of the query as typed, never a correction's

@@ -1,7 +1,7 @@
 """`newsindex serve`: the app under gunicorn, with one index handle per worker.
 
 Workers are forked before the app is loaded (``preload_app=False``), so each
-opens and warms its own :class:`~indexer.store.LiveIndex`; none is shared
+opens and warms its own :class:`~indexer.live.LiveIndex`; none is shared
 across a fork. Sync workers: the search library keeps per-generation state
 that is not meant to be used from several threads at once. The server starts
 without an index too and answers 503 until a reindex creates one.
@@ -19,9 +19,9 @@ from gunicorn.arbiter import Arbiter
 
 from indexer.config import SETTINGS, Settings
 from indexer.errors import NewsindexError
+from indexer.live import LiveIndex
 from indexer.memory import HeapTrimmer
 from indexer.search import index_info
-from indexer.store import LiveIndex
 
 from . import create_app, warm_index
 

@@ -18,10 +18,10 @@ import numpy as np
 from ..analysis import load_models
 from ..config import Settings
 from ..engine import Corpus
+from ..live import LiveIndex, OpenGeneration, raise_if_damaged, reads_index
 from ..query import normalize_query, parse
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight
-from ..store import LiveIndex, OpenGeneration, raise_if_damaged, reads_index
 from .didyoumean import SUGGEST_BELOW, _has_unknown_word, _suggest
 from .evaluate import _evaluate, _Result
 from .evaluator import _Budget

@@ -10,8 +10,8 @@ from __future__ import annotations
 from ..analysis import query_terms
 from ..config import Settings
 from ..engine import Corpus
+from ..live import OpenGeneration
 from ..query import ParsedQuery, Word, parse
-from ..store import OpenGeneration
 from .evaluate import _evaluate
 from .evaluator import _Budget
 from .languages import _searched_languages

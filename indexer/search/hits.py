@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from ..analysis import query_terms
 from ..engine import Corpus
+from ..live import OpenGeneration
 from ..query import AnyOf, Group, ParsedQuery, Phrase, Word
 from ..schema import published_from_stored
 from ..snippets import MatchSpec, highlight, lead, snippet
-from ..store import OpenGeneration
 from .evaluate import _Result
 from .ranking import _ranked
 from .results import MAX_RESULT_WINDOW, Hit

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Corpus
-from ..store import OpenGeneration
+from ..live import OpenGeneration
 from .evaluate import _Result
 
 
