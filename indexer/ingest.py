@@ -319,6 +319,7 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                              "the index has no generation left to serve")
         return _Base(Manifest(), IndexedArticles(None), True)
     problem = None
+    meta = None
     try:
         meta = store.read_meta(live)
         store.check_versions(meta)
@@ -346,12 +347,17 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
                           f"it has to be rebuilt from the sources")
             _refuse_left_out(_recorded_sources(store), roots, allow_deletes, "the index is damaged")
             return _Base(Manifest(), IndexedArticles(None), True)
+        # what the damaged generation held of a source this run does not read would be lost
+        # without a word: every source it names must be given (or the loss allowed)
+        _refuse_left_out(_recorded_sources(store, meta if isinstance(meta, dict) else None), roots,
+                         allow_deletes, f"{problem} (the newest complete generation before it, "
+                                        f"{fallback}, lacks what {live} added since)")
         if full:
             progress.note(f"{problem}; rebuilding without it: first_seen is carried over from {fallback}, the "
                           f"newest complete generation before it, and starts over for articles added since")
         else:
-            progress.note(f"{problem}; building on {fallback}, the newest complete generation before it "
-                          f"(sources not read in this run stay as they were in {fallback})")
+            progress.note(f"{problem}; building on {fallback}, the newest complete generation before it: "
+                          f"every source is read again and compared with it")
         live, rewrite = fallback, True
         generation = store.open_generation(live, store.read_meta(live))
     built_with = generation.meta.get("default_language", default)

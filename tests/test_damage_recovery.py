@@ -135,6 +135,28 @@ def test_incremental_reindex_on_a_damaged_live_generation_builds_on_an_older_one
     assert all(p.stat().st_ino != segment.stat().st_ino for p in _segments(index_dir))
 
 
+def test_building_on_an_older_generation_never_drops_what_the_damaged_one_added_silently(tmp_path, capsys):
+    """Sources reindexed separately: gen 2 added articles from source B; gen 2 is damaged; a run
+    given only source A must not build on gen 1 and lose B's new articles while calling B kept."""
+    dir_a, dir_b = tmp_path / "a", tmp_path / "b"
+    write_jsonl(dir_a / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
+    write_jsonl(dir_b / "b.jsonl", [{"id": f"b{i}", "title": "Otter", "body": f"Otters {i}."} for i in range(5)])
+    index_dir = tmp_path / "index"
+    reindex(index_dir, [dir_a, dir_b])
+    write_jsonl(dir_b / "c.jsonl", [{"id": f"c{i}", "title": "Quoll", "body": f"Quolls {i}."} for i in range(3)])
+    reindex(index_dir, [dir_b])  # gen 2: its own new segment holds the three quolls
+    live = IndexStore(index_dir).current_name()
+    newest = max(_segments(index_dir, live), key=lambda p: p.stat().st_mtime_ns)
+    _damage_id_postings(newest)
+    refused = cli(capsys, "reindex", "--index", str(index_dir), str(dir_a))
+    assert refused.returncode == 3 and "internal error" not in refused.stderr
+    assert f"lacks what {live} added since" in refused.stderr and str(dir_b) in refused.stderr
+    assert IndexStore(index_dir).current_name() == live  # nothing changed
+    given = cli(capsys, "reindex", "--index", str(index_dir), str(dir_a), str(dir_b))
+    assert given.returncode == 0, given.stderr
+    assert _ids(index_dir) == {f"a{i}" for i in range(5)} | {f"b{i}" for i in range(5)} | {f"c{i}" for i in range(3)}
+
+
 def test_incremental_reindex_without_an_older_generation_rebuilds_or_says_so(sample_index, capsys):
     """No older generation: the same as a generation damaged at opening (rebuilt from the
     sources, saying so); never an internal error."""
