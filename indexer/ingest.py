@@ -349,7 +349,9 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
             return _Base(Manifest(), IndexedArticles(None), True)
         # what the damaged generation held of a source this run does not read would be lost
         # without a word: every source it names must be given (or the loss allowed)
-        _refuse_left_out(_recorded_sources(store, meta if isinstance(meta, dict) else None), roots,
+        left_out = [s for s in _recorded_sources(store, meta if isinstance(meta, dict) else None)
+                    if s not in roots]
+        _refuse_left_out(_sources_changed_since(store, live, fallback, left_out), roots,
                          allow_deletes, f"{problem} (the newest complete generation before it, "
                                         f"{fallback}, lacks what {live} added since)")
         if full:
@@ -375,6 +377,19 @@ def _load_base(store: IndexStore, live: str | None, full: bool, roots: list[str]
         manifest = Manifest(sound=False)
     return _Base(manifest, IndexedArticles(generation.corpus), full, name=live,
                  rewrite=rewrite or not manifest.sound)
+
+
+def _sources_changed_since(store: IndexStore, newer: str, older: str, sources: list[str]) -> list[str]:
+    """Of ``sources``, those whose files ``newer`` records differently from ``older``: what building
+    on ``older`` without reading them would lose. All of them when a manifest cannot tell."""
+    try:
+        new, old = store.read_manifest(newer), store.read_manifest(older)
+    except IndexUnreadable:
+        return sources
+    if not (new.sound and old.sound):
+        return sources
+    return [s for s in sources if {p: v[:2] for p, v in new.files_under(s).items()}
+            != {p: v[:2] for p, v in old.files_under(s).items()}]
 
 
 def _recorded_sources(store: IndexStore, live_meta: dict | None = None) -> list[str]:
