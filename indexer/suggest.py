@@ -24,7 +24,9 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
   Elasticsearch's ``maxQueryFrequency``/``max_term_freq`` default, 1%): an
   archive's own typo ("Britian", in 3 articles, where "Britain" is in 380)
   is then offered a correction that passes every confidence test below,
-  never replaced. A correction must be in more articles than the typed word,
+  never replaced; and only when every other word of the query is known (beside
+  a word no article holds, "wombat police", the rare but real "police" is what
+  was meant, not "policy"). A correction must be in more articles than the typed word,
   and :data:`BETTER` times as many.
 * **Never a typed stopword** of a language searched ("where", "because",
   German "durch"): it is a real word, which the search ignores as too common,
@@ -224,6 +226,9 @@ def correct_query(corpus: Corpus, text: str, languages: list[str] | None = None,
     # else the archive's main language (that of most articles searched)
     target = context if len(context) == 1 else main_languages(corpus, searched)
     quoted = _quoted_spans(text)
+    # an archive's typo is only looked for when nothing else is wrong: beside a word no article
+    # holds ("wombat police"), a rare but real word ("police") is what the user meant
+    archive_typos = not any(ok and not _known(corpus, m.group(), languages, mask) for m, ok in words)
     corrected, confident = 0, True
     out = []
     cursor = 0
@@ -231,7 +236,8 @@ def correct_query(corpus: Corpus, text: str, languages: list[str] | None = None,
         word = m.group()
         out.append(text[cursor:m.start()])
         cursor = m.end()
-        fixed = _correct(corpus, word, languages, mask, searched, context, target) if ok else None
+        fixed = _correct(corpus, word, languages, mask, searched, context, target, archive_typos) \
+            if ok else None
         if fixed and fixed[0] != word:
             corrected += 1
             confident = confident and fixed[1] and not _exact(text, m, quoted)
@@ -284,9 +290,19 @@ def _query_languages(corpus: Corpus, words: list[str], languages: list[str], mas
     return common or set()
 
 
+def _known(corpus: Corpus, word: str, languages: list[str], mask) -> bool:
+    """Whether some language searched analyses ``word`` to a term in at least RARE articles."""
+    for lang in languages:
+        emissions = analyze_word(word, lang).emissions
+        if len(emissions) == 1 and corpus.doc_frequency(emissions[0].term, mask) >= RARE:
+            return True
+    return False
+
+
 def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: list[str],
-             context: set[str], target: set[str]) -> tuple[str, bool] | None:
-    """(the closest common spelling of ``word``, confident), or None."""
+             context: set[str], target: set[str], archive_typos: bool = True) -> tuple[str, bool] | None:
+    """(the closest common spelling of ``word``, confident), or None. Without ``archive_typos``, a
+    word in RARE articles or more is left as it is."""
     holding = _languages_holding(corpus, word, searched or languages)
     if holding:  # a real word of some articles: correct it only the way their languages read it
         languages = [lang for lang in languages if lang in holding]
@@ -304,7 +320,7 @@ def _correct(corpus: Corpus, word: str, languages: list[str], mask, searched: li
         emissions = analyze_word(word, lang).emissions
         if len(emissions) == 1:
             df = max(df, corpus.doc_frequency(emissions[0].term, mask))
-            if df >= RARE and df >= MAX_QUERY_FREQUENCY * _articles(corpus, mask):
+            if df >= RARE and (not archive_typos or df >= MAX_QUERY_FREQUENCY * _articles(corpus, mask)):
                 return None  # a known word in one of the languages searched
             if emissions[0].term.isalpha():
                 stems.add(emissions[0].term)

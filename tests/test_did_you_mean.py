@@ -205,6 +205,13 @@ def test_an_archives_rare_typo_is_offered_its_common_spelling(mixed):
     assert results.total == 2 and results.suggestion == "Britain" and results.corrected_from is None
 
 
+def test_a_rare_real_word_beside_an_unknown_one_is_left_as_typed(mixed):
+    """Beside a word no article holds, a rare word of the archive is what was meant: "wombat
+    Britian" must not become "… Britain", nor spoil the correction of the real typo."""
+    assert search(mixed, "wombat Britian").suggestion is None
+    assert search(mixed, "hrabour Britian").suggestion == "harbour Britian"
+
+
 def _german():
     from indexer.search import SearchFilters
 
