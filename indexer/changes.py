@@ -124,6 +124,7 @@ class Plan:
     unchanged_files: set[tuple[str, str]] = field(default_factory=set)
     failed_files: set[tuple[str, str]] = field(default_factory=set)  # (root, path) unreadable
     partly_read: set[tuple[str, str]] = field(default_factory=set)  # files with an entry of unknown id skipped
+    holding: list[Problem] = field(default_factory=list)  # those entries: what to fix to let deletions through
     unread_ids: set[str] = field(default_factory=set)  # ids of entries skipped this run (their copies stay)
     problems: list[Problem] = field(default_factory=list)
     added: int = 0
@@ -167,6 +168,7 @@ def read_sources(roots: list[str], indexed: IndexedArticles, base: Manifest, ful
                         plan.unread_ids.add(item.article_id)
                     else:  # which article it was is unknown: none of the file's goes
                         plan.partly_read.add((root, item.path))
+                        plan.holding.append(item)
                 continue
             progress.advance()
             if item.id in where_seen:

@@ -61,8 +61,11 @@ def format_summary(s, index_dir) -> str:
         kept = (f"\n  not read this run, kept as they were: the articles of {', '.join(s.kept_sources)} "
                 f"(give every source to check them all)")
     if s.kept_unreadable:
+        where = s.kept_because[:5] + (["…"] if len(s.kept_because) > 5 else [])
+        fix = (f"fix {', '.join(where)} (entries whose id could not be read) and run again" if where
+               else "see the skipped lines above; fix them and run again")
         kept += (f"\n  kept as they were: {_articles(s.kept_unreadable)} of files with entries that could "
-                 f"not be read (see the skipped lines above; fix them and run again)")
+                 f"not be read ({fix})")
     timing = f"{s.seconds:.1f} s" + (f" · {s.rate:,.0f} articles/s" if s.written and s.seconds > 0 else "")
     return f"{head}\n  {counts}{kept}\n  {timing}"
 

@@ -84,6 +84,7 @@ class ReindexSummary:
     notes: list[str] = field(default_factory=list)  # what the run repaired or decided on its own
     kept_sources: list[str] = field(default_factory=list)  # in the index, not given this run: left as they were
     kept_unreadable: int = 0  # not read again but kept: their file, or an entry of it, could not be read
+    kept_because: list[str] = field(default_factory=list)  # file:line of entries whose id could not be read
     first_build: bool = False  # the index did not exist before this run
 
     @property
@@ -104,7 +105,7 @@ class ReindexSummary:
                 "articles_per_second": round(self.rate, 1) if self.written else None,  # none read
                 "generation": self.generation,
                 "notes": self.notes, "kept_sources": self.kept_sources,
-                "kept_unreadable": self.kept_unreadable}
+                "kept_unreadable": self.kept_unreadable, "kept_because": self.kept_because}
 
 
 def resolve_sources(sources: Iterable[str | os.PathLike]) -> list[str]:
@@ -176,6 +177,8 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                                      problems=plan.problems, notes=notes)
             summary.first_build = first_build
             summary.kept_unreadable = removal.kept_unreadable
+            if removal.kept_unreadable:
+                summary.kept_because = [str(p).split(": ", 1)[0] for p in plan.holding]
             emptied: set[str] = set()
             if not full:
                 left_out = [root for root in base.manifest.roots if root not in roots]

@@ -169,7 +169,7 @@ def test_an_article_that_cannot_be_read_this_time_keeps_its_indexed_copy(tmp_pat
     summary = json.loads(result.stdout)
     assert result.returncode == 1 and summary["skipped"] == 3
     assert summary["deleted"] == 0 and summary["updated"] == 1 and ids_in(index_dir) == before
-    assert summary["kept_unreadable"] == 3
+    assert summary["kept_unreadable"] == 3 and summary["kept_because"] == ["wire.jsonl:2", "b3.txt"]
     # the same input again: still kept, the skips still reported
     again = reindex(index_dir, [dir_a, dir_b])
     assert again.skipped == 3 and again.deleted == 0 and ids_in(index_dir) == before
@@ -182,7 +182,8 @@ def test_an_article_that_cannot_be_read_this_time_keeps_its_indexed_copy(tmp_pat
     wire.write_text(wire.read_text(encoding="utf-8")[:-5] + "\n", encoding="utf-8")  # the last line
     result = cli(capsys, "reindex", "--index", str(index_dir), str(dir_a), str(dir_b))
     assert result.returncode == 1 and "deleted 0" in result.stdout
-    assert "kept as they were: 1 article of files with entries that could not be read" in result.stdout
+    assert "kept as they were: 1 article of files with entries that could not be read (fix wire.jsonl:4 " \
+        "(entries whose id could not be read) and run again)" in result.stdout
 
 
 def test_an_entry_always_skipped_does_not_stop_its_file_losing_articles(tmp_path):
