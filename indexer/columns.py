@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .codec import LENGTH_OF_BYTE
-from .container import Container, write_container
+from .container import Container, ContainerError, write_container
 from .segment import SegmentData
 
 COLUMNS_FILE = "columns.news"
@@ -38,6 +38,7 @@ COLUMNS_VERSION = 2  # 2: lang
 FIELD_WEIGHT = {"title": 2.0, "body": 1.0, "author": 1.0}
 FIELD_B = {"title": 0.5, "body": 0.75, "author": 0.75}
 TEXT_FIELDS = tuple(FIELD_WEIGHT)
+_MAX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z: what datetime can hold
 
 
 def _years_months(timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,6 +144,37 @@ class GenerationColumns:
         self.lang_names: list[str] = list(self.meta["languages"])
         self.id_rank = c["id_rank"]
         self.bases: list[int] = list(self.meta["bases"])
+        self._check()
+
+    def _check(self) -> None:
+        """Every value within what the writer writes, checked once at open (a few vectorised passes:
+        ~15 ms at a million articles): a file damaged before it was opened would otherwise give
+        wrong answers, or allocations sized from garbage (a source code of 3 billion)."""
+        n = self.size
+        problems = []
+        if any(len(a) != n for a in (self.timestamps, self.years, self.months, self.first_seen,
+                                     self.source_codes, self.lang_codes, self.id_rank,
+                                     *self.inv_norm.values())):
+            problems.append("columns of different lengths")
+        elif n:
+            live = self.container["live"]
+            if live.max() > 1 or int(np.count_nonzero(live)) != self.count:
+                problems.append("the live flags do not add up")
+            if self.source_codes.max() >= max(len(self.source_names), 1) or \
+                    self.lang_codes.max() >= max(len(self.lang_names), 1):
+                problems.append("a source or language code names none")
+            ranks = self.id_rank[self.live]
+            if len(ranks) and ranks.max() >= n:
+                problems.append("an id rank is out of range")
+            for name, times in (("timestamp", self.timestamps), ("first_seen", self.first_seen)):
+                dated = times[~np.isnan(times)]
+                if len(dated) and (dated.min() < -_MAX_SECONDS or dated.max() > _MAX_SECONDS):
+                    problems.append(f"a {name} is out of range")
+            if any(not np.isfinite(v).all() or (v < 0).any() for v in self.inv_norm.values()):
+                problems.append("a length norm is not a number")
+        if problems:
+            self.container.close()
+            raise ContainerError(f"{self.container.path} is damaged: {'; '.join(problems)}")
 
     def matches(self, segments: list) -> bool:
         """Were these columns written for exactly these segments and deletions?"""

@@ -305,3 +305,19 @@ def test_a_real_server_answers_503_json_for_an_export_of_a_damaged_segment(sampl
         reply = fetch(server.url + "api/export?q=*")
         assert reply.status == 503, reply.body[:300]
         assert json.loads(reply.body)["error"]["code"] == "index_unreadable"
+
+
+@pytest.mark.parametrize("section, data", [("source", b"\xff"), ("first_seen", b"\x7f"), ("live", b"\x07")])
+def test_a_columns_file_damaged_before_it_is_opened_is_damage(sample_index, capsys, section, data):
+    """columns.news holds per-article codes, dates and flags: garbage there is found when the file
+    opens (503, exit 3), not as an IndexError, a 24 GiB allocation or a wrong answer."""
+    path = sample_index / IndexStore(sample_index).current_name() / "columns.news"
+    start, size = _section(path, section)
+    _overwrite(path, start, data * size)
+    result = cli(capsys, "search", "--index", str(sample_index), "cocoa")
+    assert result.returncode == 3 and "internal error" not in result.stderr
+    assert "columns.news is damaged" in result.stderr
+    client = create_app({"INDEX": str(sample_index), "TESTING": True}).test_client()
+    response = client.get("/api/search?q=cocoa")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_unreadable"
+    assert client.get("/search?q=cocoa").status_code == 503
