@@ -21,7 +21,7 @@ import click
 
 from . import config
 from .cli_output import _no_such_page, _run_batch, format_results, format_summary, print_problems
-from .errors import IndexNotFound, IndexUnreadable, NewsindexError, UsageError
+from .errors import IndexUnreadable, NewsindexError, UsageError
 
 EXIT_USAGE, EXIT_FATAL = 2, 3  # 1 (some input skipped) comes from ReindexSummary.exit_code
 
@@ -220,7 +220,7 @@ def generations(index, as_json):
     store = IndexStore(load_settings(index=index).index)
     infos = describe(store)
     if not infos:
-        raise IndexNotFound(f"no index has been built in {store.root} yet; run `newsindex reindex SOURCE` first")
+        store.require_built()  # says why: a mistyped --index, a generation's folder, nothing built yet
     if as_json:
         click.echo(json.dumps([info.to_dict() for info in infos], indent=2))
         return

@@ -259,8 +259,9 @@ class IndexStore:
                 if self.generations():
                     raise IndexUnreadable(f"{self.pointer} is missing, so no generation of the index is "
                                           f"live; {recover_hint(self.root)}")
+                self._refuse_a_generation()
                 raise IndexNotFound(f"no index has been built in {self.root} yet; "
-                                    f"run `newsindex reindex SOURCE` first")
+                                    f"run `newsindex reindex{index_option(self.root)} SOURCE` first")
             if not (self.root / name).is_dir() and self.current_name() == name:
                 raise IndexUnreadable(f"{self.pointer} names {name}, which is not in {self.root}; "
                                       f"{recover_hint(self.root)}")
@@ -298,10 +299,18 @@ class IndexStore:
         except OSError:
             return  # opening the lock file says what is wrong
         if names and not is_index_directory(self.root, names):
+            self._refuse_a_generation()
             shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
             raise NotAnIndexDirectory(
                 f"{self.root} is not a newsindex index and is not empty (it holds {shown}); nothing "
                 f"was written. {purpose[0].upper()}{purpose[1:]}")
+
+    def _refuse_a_generation(self) -> None:
+        """``--index IDX/gen-000007``: a generation, not an index; say which index it belongs to."""
+        if GEN_RE.match(self.root.name) and is_index_directory(self.root.parent):
+            raise NotAnIndexDirectory(f"{self.root} is a generation of the index {self.root.parent}; "
+                                      f"give --index {self.root.parent} (`newsindex rollback "
+                                      f"{self.root.name}` serves that generation)")
 
     def require_built(self) -> None:
         """Refuse, creating nothing, when there is no index to work on: the commands that change an
@@ -309,10 +318,7 @@ class IndexStore:
         taking the lock, which would create the folder and its lock file (a mistyped ``--index``)."""
         if self.generations():
             return
-        if GEN_RE.match(self.root.name) and is_index_directory(self.root.parent):
-            raise NotAnIndexDirectory(f"{self.root} is a generation of the index {self.root.parent}; "
-                                      f"give --index {self.root.parent} (`newsindex rollback "
-                                      f"{self.root.name}` serves that generation)")
+        self._refuse_a_generation()
         if self.root.exists():
             self.check_is_index_directory(purpose="is it the right --index?")
         raise IndexNotFound(f"no index has been built in {self.root} yet; run "

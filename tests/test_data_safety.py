@@ -388,8 +388,11 @@ def test_commands_that_need_an_index_create_nothing_for_a_mistyped_one(tmp_path,
     index_dir = tmp_path / "index"
     reindex(index_dir, [dir_a])
     generation = index_dir / IndexStore(index_dir).current_name()
-    result = cli(capsys, "optimize", "--index", str(generation))
-    assert f"is a generation of the index {index_dir}; give --index {index_dir}" in one_line_error(result, code=2)
+    for command in (["optimize"], ["search", "cocoa"], ["stats"], ["generations"], ["export", "cocoa"],
+                    ["reindex", str(dir_a)]):
+        result = cli(capsys, command[0], "--index", str(generation), *command[1:])
+        line = one_line_error(result, code=2)
+        assert f"is a generation of the index {index_dir}; give --index {index_dir}" in line, command
 
 
 def test_an_index_inside_a_source_folder_is_ignored_not_read(tmp_path):
