@@ -29,6 +29,8 @@ per document (``n`` = documents in the segment)
                      stored fields, pickled and deflated with a dictionary sampled from the
                      segment (~2.3× smaller than the text; W3's plain per-document deflate
                      gets ~1.8×), and still one document per read
+    ``store.crc``    zlib.crc32 of each document's compressed bytes, checked before they are
+                     inflated (absent in segments written before it: read unchecked)
 
 Deltas and frequencies fit 16 and 8 bits for nearly every term; the few that
 do not are flagged per term and kept in the 32/16-bit sections.
