@@ -260,8 +260,9 @@ def optimize(index_dir: str | os.PathLike, *, wait: bool = False, progress: Prog
         summary = ReindexSummary(mode="optimize", unchanged=generation.corpus.count, generation=live,
                                  articles=generation.corpus.count)
         store.remove_stale(keep=live)
-        if len(segments) <= 1 and not any(seg.deleted_count() for seg in segments):
-            summary.mode = "unchanged"
+        checksummed = all("store.crc" in data.container for data in generation.corpus.datas)
+        if len(segments) <= 1 and not any(seg.deleted_count() for seg in segments) and checksummed:
+            summary.mode = "unchanged"  # (a segment written before stored checksums is rewritten with them)
         else:
             run = _GenerationRun(store, live, False, store.read_manifest(live), 1, progress,
                                  default_language=generation.meta.get("default_language") or "en")

@@ -199,3 +199,17 @@ def test_a_merge_keeps_damage_already_in_an_input_detectable(tmp_path):
     with pytest.raises(ContainerError, match="checksum"):
         data.stored_fields(bad[0])
     data.close()
+
+
+def test_optimize_rewrites_a_lone_segment_written_without_checksums(tmp_path, monkeypatch):
+    """One segment, no deletions, but built before stored checksums: optimize adds them."""
+    source = tmp_path / "src"
+    write_jsonl(source / "a.jsonl", many_records(40))
+    index_dir = tmp_path / "index"
+    _legacy_index(index_dir, monkeypatch, [source])
+    (legacy,) = _segments(index_dir)
+    assert "store.crc" not in Container(legacy).sections
+    assert optimize(index_dir).mode == "optimize"
+    (merged,) = _segments(index_dir)
+    assert _assert_crcs_match(merged) == 40
+    assert optimize(index_dir).mode == "unchanged"
