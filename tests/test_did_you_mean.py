@@ -227,6 +227,9 @@ def test_the_page_links_to_the_search_as_typed(mixed):
     link = re.search(r'class="search-instead">Search instead for <a href="([^"]+)">harbuor</a>', page).group(1)
     assert "correct=off" in link
     assert 'href="/search.atom?q=harbour"' in page  # the feed of what the page shows
+    # so do the facets: their counts are the correction's, and so are their links
+    facets = re.findall(r'class="facet-link[^"]*" href="([^"]+)"', page)
+    assert facets and all("q=harbour" in html.unescape(f) for f in facets)
     typed = client.get(html.unescape(link))
     assert typed.status_code == 200
     text = typed.get_data(as_text=True)
