@@ -165,7 +165,9 @@ def rollback(store: IndexStore, target: str | None = None) -> tuple[str | None, 
                          f"`newsindex generations` lists the complete ones")
     try:
         check_usable(store, target)
-    except (IndexUnreadable, IndexVersionMismatch) as exc:
+    except IndexUnreadable as exc:  # damage is the index's problem, not the command's: exit 3
+        raise IndexUnreadable(f"{target} cannot be served: {exc}") from None
+    except IndexVersionMismatch as exc:
         raise UsageError(f"{target} cannot be served: {exc}") from None
     store.switch_pointer(target)
     return live, target

@@ -213,7 +213,7 @@ def test_rollback_refuses_a_generation_that_shares_the_damaged_file(tmp_path, ca
     reindex(index_dir, [source])
     _damage_id_postings(_segments(index_dir, "gen-000001")[0])
     result = cli(capsys, "rollback", "--index", str(index_dir))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 3, result.stderr  # damage: exit 3, as everywhere else
     assert "gen-000001 cannot be served" in result.stderr and "is damaged" in result.stderr
     assert IndexStore(index_dir).current_name() == "gen-000002"
     listing = cli(capsys, "generations", "--index", str(index_dir))
