@@ -742,3 +742,15 @@ def test_a_report_line_never_holds_a_raw_control_character():
     """A file name with a newline would split the report's line (and fake another one)."""
     assert str(Problem("nl\nname.txt", "the file name holds a control character", line=3)) == \
         "nl\\nname.txt:3: the file name holds a control character"
+
+
+def test_two_links_to_one_hidden_folder_read_it_once_and_say_where(tmp_path):
+    """A hidden folder is read only through links to it: through the first by name, and the
+    second says which name it was read under (not a "loop")."""
+    write(tmp_path / ".hidden" / "h.txt", "Hidden\n\nAn article about einkorn.\n")
+    (tmp_path / "hid").symlink_to(tmp_path / ".hidden")
+    (tmp_path / "aaa").symlink_to(tmp_path / ".hidden")
+    articles, problems = read_all(tmp_path)
+    assert [a.id for a in articles] == ["aaa/h.txt"]
+    assert [(p.path, p.warning, p.reason) for p in problems] == [
+        ("hid", True, "the same folder as aaa (a link), read there; not read again")]

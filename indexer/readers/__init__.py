@@ -148,7 +148,7 @@ def _read_tree(root: Path, unchanged: Unchanged | None = None) -> Iterator[Recor
     A stack of per-directory iterators keeps the output in sorted
     relative-path order (a directory's contents come where its name sorts).
     """
-    visited: set[tuple[int, int]] = set()
+    visited: dict[tuple[int, int], str] = {}  # each folder read, and the name it was read under
     real_root = os.path.realpath(root)
     entries, problem = _list_directory(root, "", visited)
     if problem:
@@ -208,7 +208,7 @@ def _inside(real_root: str, path: str) -> bool:
     return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
+def _list_directory(directory: Path, rel: str, visited: dict[tuple[int, int], str]
                     ) -> tuple[list[tuple[str, os.DirEntry[str]]], Problem | None]:
     """A directory's visible entries as (relative path, entry), sorted by name.
 
@@ -218,10 +218,12 @@ def _list_directory(directory: Path, rel: str, visited: set[tuple[int, int]]
     where = rel or "."
     try:
         info = directory.stat()
-        if (info.st_dev, info.st_ino) in visited:
-            return [], Problem(where, "directory already visited (symbolic link loop?); not read again",
+        first = visited.get((info.st_dev, info.st_ino))
+        if first is not None:
+            return [], Problem(where, f"the same folder as {first or 'the source itself'} (a link), read there; "
+                                      f"not read again",
                                warning=True)
-        visited.add((info.st_dev, info.st_ino))
+        visited[(info.st_dev, info.st_ino)] = rel
         with os.scandir(directory) as scan:
             entries = [entry for entry in scan if not entry.name.startswith(".")]
     except OSError as err:
