@@ -24,9 +24,11 @@ The rules (after Lucene's DirectSpellChecker and Elasticsearch's term suggester)
   Elasticsearch's ``maxQueryFrequency``/``max_term_freq`` default, 1%): an
   archive's own typo ("Britian", in 3 articles, where "Britain" is in 380)
   is then offered a correction that passes every confidence test below,
-  never replaced; and only when every other word of the query is known (beside
-  a word no article holds, "wombat police", the rare but real "police" is what
-  was meant, not "policy"). A correction must be in more articles than the typed word,
+  never replaced; and only for a query of that one word (beside other words,
+  "wombat police", "collaboration suite", the rare but real word is what was
+  meant, and looking costs a search of vocabulary and articles per word:
+  Elasticsearch's term suggester, by default, suggests only for words not in
+  the index). A correction must be in more articles than the typed word,
   and :data:`BETTER` times as many.
 * **Never a typed stopword** of a language searched ("where", "because",
   German "durch"): it is a real word, which the search ignores as too common,
@@ -226,9 +228,12 @@ def correct_query(corpus: Corpus, text: str, languages: list[str] | None = None,
     # else the archive's main language (that of most articles searched)
     target = context if len(context) == 1 else main_languages(corpus, searched)
     quoted = _quoted_spans(text)
-    # an archive's typo is only looked for when nothing else is wrong: beside a word no article
-    # holds ("wombat police"), a rare but real word ("police") is what the user meant
-    archive_typos = not any(ok and not _known(corpus, m.group(), languages, mask) for m, ok in words)
+    # an archive's typo (a word its articles hold, but rarely) is only looked for in a query of that
+    # one word (Elasticsearch's term suggester suggests for words not in the index by default:
+    # "popular" mode costs a search of the vocabulary and articles per word, and beside other
+    # words, "wombat police" or "collaboration suite", the rare but real word is what was meant)
+    archive_typos = sum(ok for _, ok in words) == 1 and \
+        not any(ok and not _known(corpus, m.group(), languages, mask) for m, ok in words)
     corrected, confident = 0, True
     out = []
     cursor = 0
