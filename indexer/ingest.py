@@ -44,7 +44,7 @@ from .merge import merge_segments, plan_merges
 from .parallel import ParallelSegmentSink
 from .schema import build_schema, versions
 from .segment import SegmentData
-from .store import META_FILE, IndexStore, Manifest, describe_os_error, rebuild_hint
+from .store import META_FILE, IndexStore, Manifest, damaged, describe_os_error
 from .writer import SEGMENT_TOKENS, Entry, SegmentSink
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
@@ -168,8 +168,7 @@ def reindex(index_dir: str | os.PathLike, sources: Iterable[str | os.PathLike], 
                 if not allow_deletes:
                     check_losses(indexed, roots, plan, full, removal.per_root)
             except ContainerError as exc:  # damage to the base the checks of _load_base did not see
-                raise IndexUnreadable(f"the index at {store.root / (base.name or '')} is damaged ({exc}); "
-                                      f"{rebuild_hint(store.root)}") from None
+                raise damaged(store.root, base.name, str(exc)) from None
             gone = removal.gone
             summary = ReindexSummary(mode="full" if full else "incremental", added=plan.added,
                                      updated=plan.updated, unchanged=plan.unchanged,
@@ -207,9 +206,8 @@ def _files_changed(manifest: Manifest, roots: list[str], plan: Plan) -> bool:
     """Did this run see source files other than the manifest lists (new, touched, or gone)? Then a
     new generation records them, even with no article changed, so the next run can skip them."""
     for root in roots:
-        known = manifest.files_under(root)
-        seen = {path: stamp for (r, path), stamp in plan.files.items() if r == root}
-        if {p: v[:2] for p, v in known.items()} != {p: v[:2] for p, v in seen.items()}:
+        seen = {path: (stamp[0], stamp[1]) for (r, path), stamp in plan.files.items() if r == root}
+        if manifest.stamps_under(root) != seen:
             return True
     return False
 
@@ -392,8 +390,7 @@ def _sources_changed_since(store: IndexStore, newer: str, older: str, sources: l
         return sources
     if not (new.sound and old.sound):
         return sources
-    return [s for s in sources if {p: v[:2] for p, v in new.files_under(s).items()}
-            != {p: v[:2] for p, v in old.files_under(s).items()}]
+    return [s for s in sources if new.stamps_under(s) != old.stamps_under(s)]
 
 
 def _recorded_sources(store: IndexStore, live_meta: dict | None = None) -> list[str]:

@@ -30,7 +30,7 @@ from .container import ContainerError
 from .engine import Corpus
 from .errors import IndexUnreadable, NewsindexError
 from .segment import SegmentData
-from .store import IndexStore, index_option, rebuild_hint
+from .store import IndexStore, damaged, index_option
 
 
 #: What reading a damaged segment or columns file raises once it is open: numpy on arrays of the
@@ -67,10 +67,9 @@ def raise_if_damaged(exc: BaseException, generation: "OpenGeneration | None") ->
     found = generation.damage()
     if found is None and not isinstance(exc, _ONLY_DAMAGE):
         return
-    raise IndexUnreadable(f"the index at {generation.path} is damaged ({found or f'{type(exc).__name__}: {exc}'}); "
-                          f"{rebuild_hint(generation.path.parent)} (or `newsindex rollback"
-                          f"{index_option(generation.path.parent)}` to an older generation that does "
-                          f"not share the file)") from exc
+    error = damaged(generation.path.parent, generation.name, found or f"{type(exc).__name__}: {exc}")
+    raise IndexUnreadable(f"{error} (or `newsindex rollback{index_option(generation.path.parent)}` to an "
+                          f"older generation that does not share the file)") from exc
 
 
 class LiveIndex:
@@ -164,8 +163,7 @@ class OpenGeneration:
         except (ContainerError, OSError, KeyError, ValueError, AttributeError) as exc:
             for data in datas:
                 data.close()
-            raise IndexUnreadable(f"the index at {path} is damaged ({type(exc).__name__}: {exc}); "
-                                  f"{rebuild_hint(store.root)}") from None
+            raise damaged(store.root, name, f"{type(exc).__name__}: {exc}") from None
         return cls(name, path, meta, schema, segments, Corpus(path, segments, datas, columns))
 
     def searcher(self):
@@ -175,8 +173,7 @@ class OpenGeneration:
             try:
                 searcher = FileStorage(str(self.path), readonly=True).open_index().searcher()
             except Exception as exc:  # a segment file truncated or deleted (Whoosh raises many kinds)
-                raise IndexUnreadable(f"the index at {self.path} is damaged ({type(exc).__name__}: "
-                                      f"{exc}); {rebuild_hint(self.path.parent)}") from None
+                raise damaged(self.path.parent, self.name, f"{type(exc).__name__}: {exc}") from None
             self._local.searcher = searcher
             self._searchers.append(searcher)
         return searcher
@@ -214,8 +211,7 @@ class OpenGeneration:
             try:
                 data.check(deep=deep)
             except ContainerError as exc:
-                raise IndexUnreadable(f"the index at {self.path} is damaged ({exc}); "
-                                      f"{rebuild_hint(self.path.parent)}") from None
+                raise damaged(self.path.parent, self.name, str(exc)) from None
 
     def damage(self) -> str | None:
         """What is wrong with this generation's open files since they were opened, or None."""

@@ -322,10 +322,10 @@ def _as_memoryview(array: np.ndarray) -> memoryview:
 class FieldTerms:
     """One field's term table and postings inside a segment file."""
 
-    def __init__(self, data: Container, field: str, doc_count: int | None = None):
+    def __init__(self, data: Container, field: str, doc_count: int):
         self.field = field
         self.path = data.path
-        self.doc_count = int(data.meta.get("doc_count", 0)) if doc_count is None else doc_count
+        self.doc_count = doc_count  # documents in the segment: what a decoded posting may name
         c = data
         self.df = c[f"{field}.df"]
         self.count = len(self.df)

@@ -66,6 +66,13 @@ def rebuild_hint(root: Path) -> str:
     return REBUILD_HINT.format(index=index_option(root))
 
 
+def damaged(root: Path, name: str | None, reason: str) -> IndexUnreadable:
+    """The error for a generation (``root/name``; the index itself when ``name`` is None) whose
+    files are damaged, saying how to rebuild: one wording for every place that finds damage."""
+    where = root / name if name else root
+    return IndexUnreadable(f"the index at {where} is damaged ({reason}); {rebuild_hint(root)}")
+
+
 def recover_hint(root: Path) -> str:
     return RECOVER_HINT.format(index=index_option(root))
 
@@ -142,6 +149,10 @@ class Manifest:
 
     def files_under(self, root: str) -> dict[str, tuple[int, int, list]]:
         return self.files.get(root, {})
+
+    def stamps_under(self, root: str) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of the files under ``root``: what tells a file changed."""
+        return {path: (v[0], v[1]) for path, v in self.files_under(root).items()}
 
     @property
     def roots(self) -> list[str]:
@@ -233,8 +244,7 @@ class IndexStore:
             raise IndexVersionMismatch(f"the index at {self.root} was built by another version of "
                                        f"newsindex ({exc}); {rebuild_hint(self.root)}") from None
         except Exception as exc:  # Whoosh raises many kinds on damaged files
-            raise IndexUnreadable(f"the index at {self.root / name} is damaged "
-                                  f"({type(exc).__name__}: {exc}); {rebuild_hint(self.root)}") from None
+            raise damaged(self.root, name, f"{type(exc).__name__}: {exc}") from None
         return schema, segments
 
     def open_generation(self, name: str, meta: dict) -> OpenGeneration:
