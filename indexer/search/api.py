@@ -166,11 +166,10 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None,
                 settings: Settings | None = None) -> ArticleView | None:
     """One article by id, with the terms of ``query`` highlighted; None if there is none."""
     settings = settings or Settings.load()
-    gen = index.current()
-    corpus = _corpus(gen)
-    docnum = corpus.document_number(article_id)
-    if docnum is None:
+    found = _locate(index, article_id)
+    if found is None:
         return None
+    _, corpus, docnum = found
     fields = corpus.stored_fields(docnum)
     lang = corpus.language_of(docnum)
     spec = _match_spec(parse(normalize_query(query or "")[:settings.max_query_chars]), lang) \
@@ -187,17 +186,16 @@ def get_article(index: LiveIndex, article_id: str, query: str | None = None,
 @reads_index
 def has_article(index: LiveIndex, article_id: str) -> bool:
     """Whether the live generation holds an article with this id (a lookup, nothing is read)."""
-    return _corpus(index.current()).document_number(article_id) is not None
+    return _locate(index, article_id) is not None
 
 
 @reads_index
 def related(index: LiveIndex, article_id: str, limit: int = 5) -> list[Hit] | None:
     """Articles most like this one ("more like this"), in its language; None if the id is unknown."""
-    gen = index.current()
-    corpus = _corpus(gen)
-    docnum = corpus.document_number(article_id)
-    if docnum is None:
+    found = _locate(index, article_id)
+    if found is None:
         return None
+    gen, corpus, docnum = found
     weights = corpus.doc_terms(docnum)
     ranked = sorted(weights.items(), key=lambda kv: -kv[1] * corpus.idf(kv[0]))[:25]
     scores = np.zeros(corpus.size, dtype=np.float32)
@@ -247,6 +245,15 @@ def prepare(index: LiveIndex, filters: SearchFilters | None = None, snippets: bo
     languages = (filters.languages if filters and filters.languages else None) \
         or list(_corpus(index.current()).languages())
     load_models(languages, sentences=snippets)
+
+
+def _locate(index: LiveIndex, article_id: str) -> tuple[OpenGeneration, Corpus, int] | None:
+    """The live generation, its corpus and the article's document number; None if no article has
+    that id."""
+    gen = index.current()
+    corpus = _corpus(gen)
+    docnum = corpus.document_number(article_id)
+    return None if docnum is None else (gen, corpus, docnum)
 
 
 def _corpus(gen: OpenGeneration) -> Corpus:
