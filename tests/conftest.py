@@ -57,6 +57,26 @@ def cli_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["newsindex", *args], code, out, err)
 
 
+def section_span(path: Path, name: str) -> tuple[int, int]:
+    """(byte offset, byte size) of section ``name`` of a container file (a segment, columns.news):
+    where a test damages one on purpose."""
+    from indexer.container import Container
+
+    container = Container(path)
+    try:
+        section = container.sections[name]
+        return container._start + section["offset"], section["count"] * int(container[name].dtype.itemsize)
+    finally:
+        container.close()
+
+
+def overwrite(path: Path, offset: int, data: bytes) -> None:
+    """Write into a file in place, as a bad disk or a careless tool would: open maps see it."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

@@ -15,7 +15,7 @@ from indexer.segment import ZLIB_WBITS
 from indexer.store import IndexStore
 from tests.conftest import SAMPLE
 from tests.conftest import cli_in_process as cli
-from tests.conftest import write_jsonl
+from tests.conftest import overwrite, section_span, write_jsonl
 from webapp import create_app
 
 
@@ -24,25 +24,22 @@ def _segments(index_dir, generation=None):
     return sorted((index_dir / (generation or store.current_name())).glob("MAIN_*.news"))
 
 
-def _section(path, name):
-    """(byte offset, byte size) of a section of a container file."""
-    container = Container(path)
-    section = container.sections[name]
-    start, size = container._start + section["offset"], section["count"] * int(container[name].dtype.itemsize)
-    container.close()
-    return start, size
+def _wombat_index(tmp_path):
+    """(source, index) of five articles: gen-000001."""
+    source = tmp_path / "src"
+    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
+    reindex(tmp_path / "index", [source])
+    return source, tmp_path / "index"
 
 
-def _overwrite(path, offset: int, data: bytes) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        f.write(data)
+def _add_an_otter(source) -> None:
+    write_jsonl(source / "b.jsonl", [{"id": "b0", "title": "Otter", "body": "Otters."}])
 
 
 def _damage_id_postings(path) -> None:
     """What the reviewer's 400 random bytes did: the id field's posting offsets are garbage."""
-    start, size = _section(path, "id.doff")
-    _overwrite(path, start, b"\x7f" * size)
+    start, size = section_span(path, "id.doff")
+    overwrite(path, start, b"\x7f" * size)
 
 
 def _bad_stored_date(path, docnum: int = 0) -> None:
@@ -54,8 +51,8 @@ def _bad_stored_date(path, docnum: int = 0) -> None:
     zdict = blob[zoff[int(dict_ids[docnum])]:zoff[int(dict_ids[docnum]) + 1]].tobytes()
     start, end = int(off[docnum]), int(off[docnum + 1])
     raw = container["store.data"][start:end].tobytes()
-    data_offset = container._start + container.sections["store.data"]["offset"]
     container.close()
+    data_offset, _ = section_span(path, "store.data")
     inflater = zlib.decompressobj(ZLIB_WBITS, zdict=zdict)
     fields = pickle.loads(inflater.decompress(raw) + inflater.flush())
     good = fields["first_seen"]
@@ -73,10 +70,10 @@ def _bad_stored_date(path, docnum: int = 0) -> None:
     new = deflater.compress(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)) + deflater.flush()
     assert len(new) <= end - start, "the re-compressed article must fit where it was"
     # a shorter stream followed by the old bytes inflates the same (the rest is unused data)
-    _overwrite(path, data_offset + start, new)
+    overwrite(path, data_offset + start, new)
     if "store.crc" in Container(path).sections:  # re-checksummed, so the date check is what fails
-        crc_start, _ = _section(path, "store.crc")
-        _overwrite(path, crc_start + 4 * docnum, zlib.crc32(new + raw[len(new):]).to_bytes(4, "little"))
+        crc_start, _ = section_span(path, "store.crc")
+        overwrite(path, crc_start + 4 * docnum, zlib.crc32(new + raw[len(new):]).to_bytes(4, "little"))
 
 
 @pytest.fixture
@@ -104,10 +101,7 @@ def test_full_reindex_rebuilds_a_one_generation_index_with_a_damaged_id_field(sa
 
 
 def test_full_reindex_carries_first_seen_from_an_older_generation_that_is_not_damaged(tmp_path, capsys):
-    source = tmp_path / "src"
-    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
-    index_dir = tmp_path / "index"
-    reindex(index_dir, [source])
+    source, index_dir = _wombat_index(tmp_path)
     first = {d: LiveIndex(index_dir).current().corpus.first_seen[d] for d in range(5)}
     reindex(index_dir, [source], full=True)  # gen-2: its own files (a full build shares nothing)
     (segment,) = _segments(index_dir)
@@ -122,14 +116,11 @@ def test_full_reindex_carries_first_seen_from_an_older_generation_that_is_not_da
 # ---------------------------------------------------------------------------- incremental (D3)
 
 def test_incremental_reindex_on_a_damaged_live_generation_builds_on_an_older_one(tmp_path, capsys):
-    source = tmp_path / "src"
-    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
-    index_dir = tmp_path / "index"
-    reindex(index_dir, [source])
+    source, index_dir = _wombat_index(tmp_path)
     reindex(index_dir, [source], full=True)
     (segment,) = _segments(index_dir)
     _damage_id_postings(segment)
-    write_jsonl(source / "b.jsonl", [{"id": "b0", "title": "Otter", "body": "Otters."}])
+    _add_an_otter(source)
     result = cli(capsys, "reindex", "--index", str(index_dir), str(source))
     assert result.returncode == 0, result.stderr
     assert "building on gen-000001" in result.stderr and "internal error" not in result.stderr
@@ -172,11 +163,8 @@ def test_incremental_reindex_without_an_older_generation_rebuilds_or_says_so(sam
 
 
 def test_an_incremental_reindex_never_builds_on_an_older_generation_sharing_the_damaged_file(tmp_path, capsys):
-    source = tmp_path / "src"
-    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
-    index_dir = tmp_path / "index"
-    reindex(index_dir, [source])
-    write_jsonl(source / "b.jsonl", [{"id": "b0", "title": "Otter", "body": "Otters."}])
+    source, index_dir = _wombat_index(tmp_path)
+    _add_an_otter(source)
     reindex(index_dir, [source])  # gen-2 shares gen-1's segment by a hard link
     shared = _segments(index_dir, "gen-000001")[0]
     assert shared.stat().st_nlink == 2
@@ -190,14 +178,11 @@ def test_an_incremental_reindex_never_builds_on_an_older_generation_sharing_the_
 # ---------------------------------------------------------------------------- optimize, rollback (D3)
 
 def test_optimize_on_a_damaged_generation_exits_3_with_the_damage(tmp_path, capsys):
-    source = tmp_path / "src"
-    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
-    index_dir = tmp_path / "index"
-    reindex(index_dir, [source])
-    write_jsonl(source / "b.jsonl", [{"id": "b0", "title": "Otter", "body": "Otters."}])
+    source, index_dir = _wombat_index(tmp_path)
+    _add_an_otter(source)
     reindex(index_dir, [source])  # two segments: optimize has work to do
-    start, size = _section(_segments(index_dir)[0], "body.doff")
-    _overwrite(_segments(index_dir)[0], start, b"\xff" * size)
+    start, size = section_span(_segments(index_dir)[0], "body.doff")
+    overwrite(_segments(index_dir)[0], start, b"\xff" * size)
     result = cli(capsys, "optimize", "--index", str(index_dir))
     assert result.returncode == 3, result.stderr
     assert "is damaged" in result.stderr and "reindex --full" in result.stderr
@@ -205,11 +190,8 @@ def test_optimize_on_a_damaged_generation_exits_3_with_the_damage(tmp_path, caps
 
 
 def test_rollback_refuses_a_generation_that_shares_the_damaged_file(tmp_path, capsys):
-    source = tmp_path / "src"
-    write_jsonl(source / "a.jsonl", [{"id": f"a{i}", "title": "Wombat", "body": f"Wombats {i}."} for i in range(5)])
-    index_dir = tmp_path / "index"
-    reindex(index_dir, [source])
-    write_jsonl(source / "b.jsonl", [{"id": "b0", "title": "Otter", "body": "Otters."}])
+    source, index_dir = _wombat_index(tmp_path)
+    _add_an_otter(source)
     reindex(index_dir, [source])
     _damage_id_postings(_segments(index_dir, "gen-000001")[0])
     result = cli(capsys, "rollback", "--index", str(index_dir))
@@ -226,8 +208,8 @@ def test_export_damaged_before_the_first_byte_answers_503(sample_index):
     client = create_app({"INDEX": str(sample_index), "TESTING": True, "CACHE_SIZE": 0}).test_client()
     assert client.get("/api/export?q=cocoa").status_code == 200
     (segment,) = _segments(sample_index)
-    start, size = _section(segment, "store.data")
-    _overwrite(segment, start, bytes(range(256)) * (size // 256))
+    start, size = section_span(segment, "store.data")
+    overwrite(segment, start, bytes(range(256)) * (size // 256))
     response = client.get("/api/export?q=*")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_unreadable"
 
@@ -244,8 +226,8 @@ def test_export_damaged_mid_stream_ends_with_an_error_line(sample_index, file_fo
     body = iter(response.response)
     first = next(body)
     (segment,) = _segments(sample_index)
-    start, size = _section(segment, "store.data")
-    _overwrite(segment, start, bytes(range(256)) * (size // 256))
+    start, size = section_span(segment, "store.data")
+    overwrite(segment, start, bytes(range(256)) * (size // 256))
     text = (first + b"".join(body)).decode("utf-8")
     last = text.rstrip("\r\n").splitlines()[-1]
     if file_format == "jsonl":
@@ -303,8 +285,8 @@ def test_a_real_server_answers_503_json_for_an_export_of_a_damaged_segment(sampl
     with Server(sample_index, workers=1) as server:
         assert fetch(server.url + "api/export?q=oil").status == 200
         (segment,) = _segments(sample_index)
-        start, size = _section(segment, "store.data")
-        _overwrite(segment, start, bytes(range(256)) * (size // 256))
+        start, size = section_span(segment, "store.data")
+        overwrite(segment, start, bytes(range(256)) * (size // 256))
         reply = fetch(server.url + "api/export?q=*")
         assert reply.status == 503, reply.body[:300]
         assert json.loads(reply.body)["error"]["code"] == "index_unreadable"
@@ -315,8 +297,8 @@ def test_a_columns_file_damaged_before_it_is_opened_is_damage(sample_index, caps
     """columns.news holds per-article codes, dates and flags: garbage there is found when the file
     opens (503, exit 3), not as an IndexError, a 24 GiB allocation or a wrong answer."""
     path = sample_index / IndexStore(sample_index).current_name() / "columns.news"
-    start, size = _section(path, section)
-    _overwrite(path, start, data * size)
+    start, size = section_span(path, section)
+    overwrite(path, start, data * size)
     result = cli(capsys, "search", "--index", str(sample_index), "cocoa")
     assert result.returncode == 3 and "internal error" not in result.stderr
     assert "columns.news is damaged" in result.stderr

@@ -10,7 +10,7 @@ from indexer.errors import IndexUnreadable
 from indexer.ingest import reindex
 from indexer.live import LiveIndex
 from indexer.search import search
-from tests.conftest import write_jsonl
+from tests.conftest import overwrite, section_span, write_jsonl
 from webapp import create_app
 
 
@@ -94,13 +94,6 @@ def _segment(index_dir):
     return path
 
 
-def _overwrite(path, offset: int, data: bytes) -> None:
-    """Write into the file in place, as a bad disk or a careless tool would: the server's maps see it."""
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        f.write(data)
-
-
 def _assert_unreadable(response) -> None:
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/json"
@@ -113,18 +106,12 @@ def _assert_unreadable(response) -> None:
 
 def test_postings_damaged_under_a_running_app_answer_503_not_500(tmp_path):
     """The offsets of every body posting list overwritten while the app has the segment mapped."""
-    from indexer.container import Container
-
     index_dir = _sample_index(tmp_path)
     client = create_app({"INDEX": str(index_dir), "TESTING": True, "CACHE_SIZE": 0}).test_client()
     assert client.get("/api/search?q=oil").status_code == 200
     segment = _segment(index_dir)
-    container = Container(segment)
-    section = container.sections["body.doff"]
-    start = container._start + section["offset"]
-    size = section["count"] * int(container["body.doff"].dtype.itemsize)
-    container.close()
-    _overwrite(segment, start, b"\xff" * size)
+    start, size = section_span(segment, "body.doff")
+    overwrite(segment, start, b"\xff" * size)
     _assert_unreadable(client.get("/api/search?q=huge"))
     page = client.get("/search?q=huge")
     assert page.status_code == 503 and page.mimetype == "text/html"
@@ -133,17 +120,12 @@ def test_postings_damaged_under_a_running_app_answer_503_not_500(tmp_path):
 
 
 def test_stored_fields_damaged_under_a_running_app_answer_503_not_500(tmp_path):
-    from indexer.container import Container
-
     index_dir = _sample_index(tmp_path)
     client = create_app({"INDEX": str(index_dir), "TESTING": True, "CACHE_SIZE": 0}).test_client()
     article_id = client.get("/api/search?q=cocoa").get_json()["hits"][0]["id"]
     segment = _segment(index_dir)
-    container = Container(segment)
-    start = container._start + container.sections["store.data"]["offset"]
-    count = container.sections["store.data"]["count"]
-    container.close()
-    _overwrite(segment, start, bytes(range(256)) * (count // 256))
+    start, count = section_span(segment, "store.data")
+    overwrite(segment, start, bytes(range(256)) * (count // 256))
     _assert_unreadable(client.get(f"/api/articles/{article_id}"))
     assert client.get(f"/articles/{article_id}").status_code == 503
 
@@ -160,7 +142,7 @@ def test_random_bytes_flipped_in_a_live_segment_never_give_a_500(tmp_path, seed)
     segment = _segment(index_dir)
     rng, size = random.Random(seed), segment.stat().st_size
     for _ in range(400):
-        _overwrite(segment, rng.randrange(size), bytes([rng.randrange(256)]))
+        overwrite(segment, rng.randrange(size), bytes([rng.randrange(256)]))
     statuses = []
     for query in DAMAGE_QUERIES:
         response = client.get("/api/search", query_string={"q": query})
@@ -174,19 +156,14 @@ def test_a_real_server_answers_503_for_a_segment_damaged_under_it(tmp_path):
     """Through gunicorn: the worker has the segment mapped before it is damaged."""
     import json
 
-    from indexer.container import Container
     from tests.servers import Server, fetch
 
     index_dir = _sample_index(tmp_path)
     with Server(index_dir, workers=1) as server:
         assert fetch(server.url + "api/search?q=oil").status == 200
         segment = _segment(index_dir)
-        container = Container(segment)
-        section = container.sections["body.doff"]
-        start = container._start + section["offset"]
-        size = section["count"] * int(container["body.doff"].dtype.itemsize)
-        container.close()
-        _overwrite(segment, start, b"\xff" * size)
+        start, size = section_span(segment, "body.doff")
+        overwrite(segment, start, b"\xff" * size)
         reply = fetch(server.url + "api/search?q=huge")
         assert reply.status == 503, reply.body[:300]
         body = json.loads(reply.body)

@@ -14,7 +14,7 @@ from indexer.ingest import optimize, reindex
 from indexer.live import LiveIndex
 from indexer.segment import SegmentData
 from indexer.store import IndexStore
-from tests.conftest import SAMPLE, many_records, write_jsonl
+from tests.conftest import SAMPLE, many_records, section_span, write_jsonl
 from tests.conftest import cli_in_process as cli
 from webapp import create_app
 
@@ -45,9 +45,8 @@ def _damage_record(path, docnum: int, seed: int = 7) -> None:
     """Overwrite bytes in the middle of one document's compressed stored record, in place."""
     data = SegmentData(path)
     start, end = int(data.stored.off[docnum]), int(data.stored.off[docnum + 1])
-    container = data.container
-    base = container._start + container.sections["store.data"]["offset"]
     data.close()
+    base, _ = section_span(path, "store.data")
     rng = random.Random(seed)
     lo = start + (end - start) // 3
     n = min(40, end - lo)
