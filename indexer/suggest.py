@@ -200,13 +200,6 @@ class _Form:
     written: dict[str, int] = field(default_factory=dict)  # lowercased spelling -> times seen
 
 
-def correct_words(corpus: Corpus, text: str, languages: list[str] | None = None,
-                  searched: list[str] | None = None) -> str | None:
-    """The query with misspelled words replaced, or None when nothing needed correcting."""
-    found = correct_query(corpus, text, languages, searched)
-    return found.text if found else None
-
-
 def correct_query(corpus: Corpus, text: str, languages: list[str] | None = None,
                   searched: list[str] | None = None) -> Correction | None:
     """The query with misspelled words replaced and whether that is confident, or None.

@@ -187,7 +187,7 @@ def _link_problem(real_root: str, rel: str, path: str) -> Problem | None:
     reading reports.
     """
     target = os.path.realpath(path)
-    if not _inside(real_root, path):
+    if not _inside(real_root, target):
         return Problem(rel, f"symbolic link to {_text(target)}, outside the source; not read (give that "
                             f"path as a source of its own to index it)", whole_file=True)
     if not os.path.exists(target):
@@ -200,11 +200,10 @@ def _link_problem(real_root: str, rel: str, path: str) -> Problem | None:
     return Problem(rel, f"a link to {_text(inner)}, which is read under its own name", ignored=True)
 
 
-def _inside(real_root: str, path: str) -> bool:
-    """Does ``path``, links resolved, stay inside the source? A link out of it (to /etc/passwd,
-    another archive) is not read: the source's owner chose what to publish, not whoever could
-    drop a link into it."""
-    target = os.path.realpath(path)
+def _inside(real_root: str, target: str) -> bool:
+    """Does ``target`` (a path with its links resolved) lie inside the source? A link out of it
+    (to /etc/passwd, another archive) is not read: the source's owner chose what to publish, not
+    whoever could drop a link into it."""
     return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
